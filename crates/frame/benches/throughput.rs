@@ -18,6 +18,8 @@
 //!   and payload splitting; no RSV, control, fragmentation or UTF-8 checks, no unmasking),
 //!   a lower bound on its cost.
 //!
+//! Arguments select workloads by substring (`cargo bench -p wsrace-frame --bench throughput
+//! -- 16-byte`). `WSRACE_BENCH_PROFILE=<parser>` runs that parser alone, for profiling.
 //! Uses `std::time::Instant`: this is a benchmark, not simulation code.
 
 use std::hint::black_box;
@@ -257,10 +259,15 @@ fn cell(w: &Workload, m: &Measured) -> String {
     let secs = m.median.as_secs_f64();
     let fps = w.frames as f64 / secs;
     let gib = w.bytes.len() as f64 / secs / (1u64 << 30) as f64;
-    if fps >= 1e6 {
-        format!("{:.1} M/s, {gib:.2} GiB/s", fps / 1e6)
+    let frames = match fps {
+        f if f >= 1e6 => format!("{:.1} M/s", f / 1e6),
+        f if f >= 1e4 => format!("{:.1} k/s", f / 1e3),
+        f => format!("{f:.0} /s"),
+    };
+    if gib >= 100.0 {
+        format!("{frames}, {gib:.0} GiB/s")
     } else {
-        format!("{:.0} k/s, {gib:.2} GiB/s", fps / 1e3)
+        format!("{frames}, {gib:.2} GiB/s")
     }
 }
 
@@ -277,6 +284,27 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores available")
 }
 
+/// `WSRACE_BENCH_PROFILE=checker perf record ...`: runs one parser alone for 3 s per
+/// selected workload, so a profile shows nothing else.
+fn profile(name: &str, parsers: &[(&str, Parser)], filter: &[String]) {
+    let (_, parse) = parsers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no parser named {name:?}"));
+    for w in workloads() {
+        if !filter.is_empty() && !filter.iter().any(|f| w.name.contains(f.as_str())) {
+            continue;
+        }
+        let start = Instant::now();
+        let mut runs = 0u32;
+        while start.elapsed() < Duration::from_secs(3) {
+            black_box(parse(&w));
+            runs += 1;
+        }
+        println!("{name}: {} x{runs}", w.name);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful either.
     let filter: Vec<String> = std::env::args()
@@ -290,6 +318,9 @@ fn main() {
         ("tungstenite frames", tungstenite_frames),
         ("std from_utf8 on payloads", std_from_utf8),
     ];
+    if let Ok(name) = std::env::var("WSRACE_BENCH_PROFILE") {
+        return profile(&name, &parsers, &filter);
+    }
     println!("machine: {}", machine());
     println!();
     println!(
