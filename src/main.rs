@@ -5,6 +5,7 @@
 
 mod check;
 mod hex_input;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Check a captured byte stream against RFC 6455 framing rules.
     Check(check::CheckArgs),
+    /// Run the agent hub on real TCP.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +38,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
