@@ -17,6 +17,8 @@
 //! - **tungstenite frames**: `FrameSocket::read`: its frame layer alone (header parsing
 //!   and payload splitting; no RSV, control, fragmentation or UTF-8 checks, no unmasking),
 //!   a lower bound on its cost.
+//! - **std from_utf8 / simdutf8 on payloads** (1 MiB text workloads only): the UTF-8 work
+//!   alone, as yardsticks; the checker validates with `simdutf8`.
 //!
 //! Arguments select workloads by substring (`cargo bench -p wsrace-frame --bench throughput
 //! -- 16-byte`). `WSRACE_BENCH_PROFILE=<parser>` runs that parser alone, for profiling.
@@ -217,19 +219,28 @@ fn tungstenite_frames(w: &Workload) -> u64 {
     n
 }
 
-/// Yardstick, not a parser: `core::str::from_utf8` over each payload of a text workload
-/// of 1 MiB frames (10-byte headers), i.e. the UTF-8 work alone.
-fn std_from_utf8(w: &Workload) -> u64 {
+/// Yardstick, not a parser: `validate` over each payload of a text workload of 1 MiB
+/// frames (10-byte headers), i.e. the UTF-8 work alone.
+fn payloads(w: &Workload, validate: fn(&[u8]) -> bool) -> u64 {
     let frame = 10 + MIB;
     if !w.name.contains("1 MiB text") {
         return w.frames;
     }
     let mut n = 0;
     for f in black_box(&w.bytes).chunks(frame) {
-        assert!(std::str::from_utf8(&f[10..]).is_ok());
+        assert!(validate(&f[10..]));
         n += 1;
     }
     n
+}
+
+fn std_from_utf8(w: &Workload) -> u64 {
+    payloads(w, |p| std::str::from_utf8(p).is_ok())
+}
+
+/// The checker validates with `simdutf8::basic` (and `compat` only to place an error).
+fn simdutf8_basic(w: &Workload) -> u64 {
+    payloads(w, |p| simdutf8::basic::from_utf8(p).is_ok())
 }
 
 struct Measured {
@@ -311,12 +322,13 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let parsers: [(&str, Parser); 5] = [
+    let parsers: [(&str, Parser); 6] = [
         ("checker", checker_whole),
         ("checker 64K", checker_chunked),
         ("tungstenite", tungstenite_messages),
         ("tungstenite frames", tungstenite_frames),
         ("std from_utf8 on payloads", std_from_utf8),
+        ("simdutf8 on payloads", simdutf8_basic),
     ];
     if let Ok(name) = std::env::var("WSRACE_BENCH_PROFILE") {
         return profile(&name, &parsers, &filter);
@@ -341,7 +353,7 @@ fn main() {
             results
                 .iter()
                 .enumerate()
-                .map(|(i, m)| if i == 4 && !w.name.contains("1 MiB text") {
+                .map(|(i, m)| if i >= 4 && !w.name.contains("1 MiB text") {
                     "-".to_string()
                 } else {
                     cell(&w, m)

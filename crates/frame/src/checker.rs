@@ -320,7 +320,7 @@ impl Checker {
         let checked = match self.cur.mask {
             None => self.utf8.feed(piece),
             // The buffer is zeroed on every call: size it to the piece so tiny frames stay
-            // cheap, and large pieces make few `from_utf8` calls.
+            // cheap, and large pieces make few validator calls.
             Some(key) if piece.len() <= 64 => masked_utf8::<64>(&mut self.utf8, piece, key, at),
             Some(key) if piece.len() <= 1024 => masked_utf8::<1024>(&mut self.utf8, piece, key, at),
             Some(key) => masked_utf8::<8192>(&mut self.utf8, piece, key, at),

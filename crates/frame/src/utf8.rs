@@ -1,7 +1,76 @@
 //! UTF-8 validation of a message that arrives in arbitrary pieces.
 //!
-//! Whole pieces go through `core::str::from_utf8` (vectorised in std); only an
-//! incomplete sequence at the end of a piece (at most 3 bytes) is carried over.
+//! A piece is checked in one pass, with an inline ASCII test when it is short and
+//! `simdutf8::basic` (AVX2 or SSE4.2, picked at run time) otherwise; an incomplete
+//! sequence at its end (at most 3 bytes) is carried over to the next piece. `basic`
+//! only says yes or no, so a piece it rejects is checked again by `exact`, with
+//! `simdutf8::compat`, which reports `valid_up_to` and `error_len` exactly as
+//! `core::str::from_utf8` does: error offsets are the same whichever path ran.
+
+use simdutf8::compat::Utf8Error;
+
+/// Pieces up to this long are first tested for ASCII inline: most small frames are
+/// ASCII, and this saves an out-of-line call per frame.
+const SHORT: usize = 32;
+
+/// Whether `bytes` is valid UTF-8, fast; no position on failure.
+#[inline(always)]
+fn is_valid(bytes: &[u8]) -> bool {
+    (bytes.len() <= SHORT && is_ascii_short(bytes)) || simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
+/// `core::str::from_utf8`, faster: the same verdict, `valid_up_to` and `error_len`.
+#[inline]
+fn validate(bytes: &[u8]) -> Result<(), Utf8Error> {
+    if is_valid(bytes) {
+        return Ok(());
+    }
+    exact(bytes)
+}
+
+#[cold]
+#[inline(never)]
+fn exact(bytes: &[u8]) -> Result<(), Utf8Error> {
+    simdutf8::compat::from_utf8(bytes).map(drop)
+}
+
+/// Where the incomplete sequence at the end of `bytes` starts (`bytes.len()` if there is
+/// none): the last non-continuation byte among the last three, when it is a lead byte
+/// that needs more bytes than follow it.
+#[inline(always)]
+fn incomplete_tail(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let b = bytes[n - back];
+        if b & 0xC0 != 0x80 {
+            return if b >= 0xC0 && sequence_len(b) > back {
+                n - back
+            } else {
+                n
+            };
+        }
+    }
+    n
+}
+
+/// Whether `bytes` (at most [`SHORT`] long) is all ASCII: eight bytes at a time, with
+/// the last word overlapping the one before it instead of a byte loop.
+#[inline(always)]
+fn is_ascii_short(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = |i: usize| u64::from_ne_bytes(bytes[i..i + 8].try_into().unwrap());
+    let n = bytes.len();
+    if n < 8 {
+        return bytes.iter().fold(0, |acc, &b| acc | b) < 0x80;
+    }
+    let mut acc = word(n - 8);
+    let mut i = 0;
+    while i + 8 < n {
+        acc |= word(i);
+        i += 8;
+    }
+    acc & HIGH == 0
+}
 
 /// Validation state between pieces of one message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,8 +98,17 @@ impl Utf8 {
 
     /// Validates the next piece; on failure returns the index in `piece` of the first
     /// byte that cannot continue valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn feed(&mut self, piece: &[u8]) -> Result<(), usize> {
+        if self.carry_len == 0 && piece.len() <= SHORT && is_ascii_short(piece) {
+            return Ok(());
+        }
+        self.feed_any(piece)
+    }
+
+    /// [`feed`](Self::feed) for a piece that is not short ASCII after a boundary.
+    #[inline(never)]
+    fn feed_any(&mut self, piece: &[u8]) -> Result<(), usize> {
         let mut rest = piece;
         let mut skipped = 0;
         if self.carry_len != 0 {
@@ -40,8 +118,19 @@ impl Utf8 {
             }
             rest = &piece[skipped..];
         }
-        match core::str::from_utf8(rest) {
-            Ok(_) => Ok(()),
+        if rest.len() <= SHORT && is_ascii_short(rest) {
+            return Ok(());
+        }
+        let cut = incomplete_tail(rest);
+        let (body, tail) = rest.split_at(cut);
+        if is_valid(body) && (tail.is_empty() || is_valid_prefix(tail)) {
+            self.carry[..tail.len()].copy_from_slice(tail);
+            self.carry_len = tail.len() as u8;
+            return Ok(());
+        }
+        // Invalid somewhere: the whole piece again, for std's exact answer.
+        match exact(rest) {
+            Ok(()) => Ok(()),
             Err(e) => match e.error_len() {
                 Some(n) => Err(skipped + first_bad(rest, e.valid_up_to(), n)),
                 None => {
@@ -94,6 +183,14 @@ pub(crate) fn first_bad(bytes: &[u8], valid: usize, n: usize) -> usize {
     }
 }
 
+/// Whether `tail`, shorter than the sequence its lead byte starts, could still become
+/// a valid sequence.
+#[cold]
+fn is_valid_prefix(tail: &[u8]) -> bool {
+    matches!(core::str::from_utf8(tail), Err(e) if e.error_len().is_none())
+}
+
+#[inline(always)]
 fn sequence_len(lead: u8) -> usize {
     match lead {
         0xC2..=0xDF => 2,
@@ -105,8 +202,8 @@ fn sequence_len(lead: u8) -> usize {
 /// Where validating `bytes` in one go fails: `Err(Some(i))` at byte `i`,
 /// `Err(None)` when only the end is an incomplete sequence.
 pub(crate) fn check_whole(bytes: &[u8]) -> Result<(), Option<usize>> {
-    match core::str::from_utf8(bytes) {
-        Ok(_) => Ok(()),
+    match validate(bytes) {
+        Ok(()) => Ok(()),
         Err(e) => Err(e.error_len().map(|n| first_bad(bytes, e.valid_up_to(), n))),
     }
 }
@@ -145,6 +242,64 @@ mod tests {
                     Err(bad),
                     "{bytes:x?} in pieces of {size}"
                 );
+            }
+        }
+    }
+
+    /// `validate` must answer exactly like std, on both sides of the short-piece
+    /// ASCII test and of simdutf8's 64-byte SIMD threshold.
+    #[test]
+    fn validate_reports_what_std_reports() {
+        let inserts: &[&[u8]] = &[
+            b"\x80",
+            b"\xC0",
+            b"\xFF",
+            b"\xE2\x82",
+            b"\xE2\x82\xAC",
+            b"\xF0\x9D\x84\x9E",
+            b"\xED\xA0\x80",
+            b"\xC3",
+        ];
+        for len in 0..=140 {
+            let base = vec![b'a'; len];
+            assert!(validate(&base).is_ok());
+            for at in 0..=len {
+                for ins in inserts {
+                    let mut bytes = base.clone();
+                    bytes.splice(at..at, ins.iter().copied());
+                    let want =
+                        core::str::from_utf8(&bytes).map_err(|e| (e.valid_up_to(), e.error_len()));
+                    let got = validate(&bytes).map_err(|e| (e.valid_up_to(), e.error_len()));
+                    assert_eq!(got.is_ok(), want.is_ok(), "{bytes:x?}");
+                    assert_eq!(got.err(), want.err(), "{bytes:x?}");
+                }
+            }
+        }
+    }
+
+    /// Pieces of every size over text with 1- to 4-byte characters, with and without
+    /// a bad sequence: the same answer as checking the whole text in one go.
+    #[test]
+    fn feeding_in_pieces_matches_checking_whole() {
+        let text = "ab€ 𝄞é ".repeat(12);
+        let inserts: &[&[u8]] = &[b"", b"\x80", b"\xE2\x82", b"\xF0\x9D\x84", b"\xC3"];
+        for at in (0..=text.len()).step_by(7) {
+            for ins in inserts {
+                let mut bytes = text.as_bytes().to_vec();
+                bytes.splice(at..at, ins.iter().copied());
+                let whole = check_whole(&bytes);
+                for size in [1, 2, 3, 5, 16, 33, 64, 65, 100, bytes.len()] {
+                    let want = match whole {
+                        Ok(()) => Ok(true),
+                        Err(None) => Ok(false),
+                        Err(Some(i)) => Err(i),
+                    };
+                    assert_eq!(
+                        chunked(&bytes, size),
+                        want,
+                        "{bytes:x?} in pieces of {size}"
+                    );
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 //!
 //! 1. It makes `target/wsrace-venv` (python3 -m venv, pip install kosoku) unless it is
 //!    already there, and fails with the reason if that cannot be done: it never skips.
+//!    `support/venv.rs` does this, under a lock file, so concurrent runs do not collide.
 //! 2. For every case it connects over loopback, completes the opening handshake and runs a
 //!    client driven by the checker: bytes go through `Checker::feed_with` as they arrive;
 //!    complete messages are echoed, pings answered, a Close is answered with its code; at
@@ -33,11 +34,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
+#[path = "support/venv.rs"]
+mod venv;
+
 use wsrace_frame::{
     encode, opcode, Checker, Config, Direction, FrameHeader, Rule, Sink, Violation,
 };
@@ -91,69 +95,6 @@ const STRICTER: &[(&str, Rule, &str)] = &[
 
 // ---------------------------------------------------------------------------------------
 // Python side.
-
-fn target_dir() -> PathBuf {
-    // <target>/<profile>/deps/autobahn-<hash>
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("test binary lives under <target>/<profile>/deps")
-        .to_path_buf()
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| {
-        panic!(
-            "autobahn: cannot {what}: {cmd:?} did not start: {e}. {}",
-            SETUP_HINT
-        )
-    });
-    if !out.status.success() {
-        panic!(
-            "autobahn: cannot {what}: {cmd:?} exited with {}\n--- stdout\n{}\n--- stderr\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            SETUP_HINT
-        );
-    }
-}
-
-const SETUP_HINT: &str = "This test needs python3 with the venv module and pip access to PyPI (or a wheel \
-     of kosoku in pip's find-links) the first time; it does not skip. Delete target/wsrace-venv to start over.";
-
-/// The virtualenv's interpreter, with kosoku installed.
-fn python() -> PathBuf {
-    let venv = target_dir().join("wsrace-venv");
-    let py = venv.join("bin").join("python");
-    if !py.exists() {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "create the virtualenv",
-        );
-    }
-    let check = format!(
-        "import importlib.metadata as m, sys; sys.exit(m.version('kosoku') != '{KOSOKU_VERSION}')"
-    );
-    let ready = Command::new(&py)
-        .args(["-c", &check])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ready {
-        run(
-            Command::new(&py).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                &format!("kosoku=={KOSOKU_VERSION}"),
-            ]),
-            "install kosoku into target/wsrace-venv",
-        );
-    }
-    py
-}
 
 /// The fuzzing server process; killed when dropped.
 struct Server {
@@ -585,7 +526,8 @@ fn table(rows: &BTreeMap<u32, Row>) -> String {
 
 #[test]
 fn checker_agrees_with_autobahn_on_every_fuzzingserver_case() {
-    let python = python();
+    let python =
+        venv::python(&[("kosoku", KOSOKU_VERSION)]).unwrap_or_else(|e| panic!("autobahn: {e}"));
     let server = Server::start(&python);
     let port = server.port;
     let count = case_count(port);
