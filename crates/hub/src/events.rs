@@ -15,9 +15,32 @@
 //! `reason` on `shutdown.begun` and `conn.closed` is
 //! [`ShutdownReason::as_str`](crate::ShutdownReason::as_str); `end` is
 //! [`ConnEnd::as_str`](crate::ConnEnd::as_str).
+//!
+//! # Spans
+//!
+//! Spans are part of the stable schema too. Every task the hub spawns for a
+//! connection runs inside a span named [`TASK_SPAN`] (`"task"`, target
+//! [`TARGET`], level info) with exactly two fields: `conn` (u64, as in the events)
+//! and `role` (a string from [`TASK_ROLES`]). A byte tap in the transport can ask
+//! for the current span to say which task wrote which bytes; events emitted by a
+//! task are inside its span. Other servers (the zoo) use the same span name and
+//! fields with their own target and roles.
 
 /// The `target` of every hub event.
 pub const TARGET: &str = "wsrace_hub";
+
+/// Name of the span every per-connection task runs in.
+pub const TASK_SPAN: &str = "task";
+
+/// The hub's task roles: `supervisor` (handshake, registration, joins the other
+/// two; writes only the HTTP response), `reader` (never writes), `writer` (every
+/// frame).
+pub const TASK_ROLES: &[&str] = &["supervisor", "reader", "writer"];
+
+/// The span a hub task for connection `conn` runs in.
+pub(crate) fn task_span(conn: u64, role: &'static str) -> tracing::Span {
+    tracing::info_span!(target: TARGET, "task", conn, role)
+}
 
 /// One event in the schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,9 @@ use crate::{AgentId, Config, Tokens};
 
 /// An upgraded connection.
 #[derive(Debug)]
-pub(crate) struct Upgraded {
+#[non_exhaustive]
+pub struct Upgraded {
+    /// The agent its token names.
     pub agent: AgentId,
     /// Bytes the agent sent right after its request head: the start of its frames.
     pub leftover: Vec<u8>,
@@ -24,18 +26,28 @@ pub(crate) struct Upgraded {
 
 /// Why an upgrade failed. `as_str` values are the `reason` of `handshake.rejected`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Rejection {
+#[non_exhaustive]
+pub enum Rejection {
+    /// No `Authorization: Bearer` header (401 sent).
     MissingToken,
+    /// A token nobody holds (401 sent).
     BadToken,
+    /// Not a WebSocket upgrade request (400 sent).
     BadRequest,
+    /// The request head is over `max_request_head` (400 sent).
     HeadTooLarge,
+    /// `handshake_deadline` passed (nothing sent).
     Timeout,
+    /// The client hung up first (nothing sent).
     Eof,
+    /// The transport failed (nothing sent).
     Io,
+    /// The hub began shutting down (nothing sent).
     HubShutdown,
 }
 
 impl Rejection {
+    /// The `reason` field of `handshake.rejected`.
     pub fn as_str(self) -> &'static str {
         match self {
             Rejection::MissingToken => "missing-token",
@@ -69,15 +81,18 @@ impl Rejection {
 
 /// A rejection and the HTTP status actually sent for it (0: none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Rejected {
+#[non_exhaustive]
+pub struct Rejected {
+    /// Why.
     pub why: Rejection,
+    /// The HTTP status written (401, 400), or 0 if none was.
     pub status: u16,
 }
 
 /// Performs the server side of the upgrade on `stream`, all of it before
 /// `config.handshake_deadline` from now. Reading the request stops early if
 /// `stop` becomes true (hub shutdown).
-pub(crate) async fn accept<S>(
+pub async fn accept<S>(
     stream: &mut S,
     tokens: &Tokens,
     config: &Config,

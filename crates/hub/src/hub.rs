@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::conn::{self, EnqueueError, Outbound};
-use crate::events::emit;
+use crate::events::{emit, task_span};
 use crate::registry::Registry;
 use crate::{AgentId, Config, ConnId, Listener, Message, ShutdownReason, Tokens};
 
@@ -159,10 +160,13 @@ impl Hub {
         };
         let id = ConnId::new(shared.next_conn.fetch_add(1, Ordering::Relaxed) + 1);
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let _guard = guard;
-            conn::run(shared, id, stream, peer).await;
-        });
+        tokio::spawn(
+            async move {
+                let _guard = guard;
+                conn::run(shared, id, stream, peer).await;
+            }
+            .instrument(task_span(id.get(), "supervisor")),
+        );
     }
 
     /// Queues `message` for `agent`'s connection without waiting.

@@ -56,7 +56,9 @@ impl From<String> for AgentId {
 pub struct ConnId(u64);
 
 impl ConnId {
-    pub(crate) fn new(n: u64) -> Self {
+    /// Connection number `n`. The hub numbers its own; other hub designs that
+    /// report the same events (the zoo) number theirs the same way, from 1.
+    pub fn new(n: u64) -> Self {
         ConnId(n)
     }
 

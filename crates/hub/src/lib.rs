@@ -30,7 +30,9 @@
 //! - `registry`: agent id -> current connection; replace and compare-and-remove.
 //! - `conn`: supervisor, reader, writer, lifecycle state, JSON heartbeat parsing.
 //! - [`reason`]: why a connection ends, the Close code for each reason, how it ended.
-//! - [`events`]: the `tracing` event schema (names and fields are stable API).
+//! - [`events`]: the `tracing` event and span schema (names and fields are stable API).
+//! - [`parts`]: the handshake, frame reader and frame encoding, lent to other hub
+//!   designs (the zoo).
 //! - `ids`, `message`: small value types.
 //!
 //! # Protocol summary
@@ -49,6 +51,7 @@ mod hub;
 mod ids;
 pub mod listener;
 mod message;
+pub mod parts;
 pub mod reason;
 mod registry;
 pub mod tokens;

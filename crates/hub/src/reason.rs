@@ -62,9 +62,31 @@ pub enum ShutdownReason {
 
 /// A Close frame's content: `code: None` is an empty Close payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct CloseFrame {
+#[non_exhaustive]
+pub struct CloseFrame {
+    /// The status code, if any.
     pub code: Option<u16>,
+    /// The reason text, at most 123 bytes.
     pub reason: String,
+}
+
+impl CloseFrame {
+    /// The `code` field of `close.sent`: the status code, or 1005 ("no status
+    /// code", never on the wire) for an empty Close.
+    pub fn event_code(&self) -> u16 {
+        self.code.unwrap_or(1005)
+    }
+
+    /// The whole frame as the hub writes it (unmasked, FIN set).
+    pub fn encode(&self) -> Vec<u8> {
+        let payload = match self.code {
+            Some(code) => wsrace_frame::encode::close_payload(code, &self.reason),
+            None => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(2 + payload.len());
+        wsrace_frame::encode::frame(&mut out, true, wsrace_frame::opcode::CLOSE, None, &payload);
+        out
+    }
 }
 
 impl ShutdownReason {
@@ -94,7 +116,9 @@ impl ShutdownReason {
         self.close_frame().is_some()
     }
 
-    pub(crate) fn close_frame(&self) -> Option<CloseFrame> {
+    /// The Close frame this reason sends (see the module table); `None` when the
+    /// agent is already gone and nothing more is written.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
         let (code, reason) = match self {
             ShutdownReason::PeerClosed { code } => (*code, String::new()),
             ShutdownReason::PeerGone | ShutdownReason::ReadFailed { .. } => return None,

@@ -15,7 +15,8 @@
 //! tasks are joined does the supervisor remove the registry entry (if it is still
 //! this connection's) and emit `conn.closed`.
 
-mod heartbeat;
+pub(crate) mod heartbeat;
+pub(crate) mod inbound;
 mod reader;
 pub(crate) mod state;
 mod writer;
@@ -24,8 +25,9 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
-use crate::events::emit;
+use crate::events::{emit, task_span};
 use crate::hub::Shared;
 use crate::{handshake, ConnEnd, ConnId, Message, ShutdownReason};
 use state::ConnState;
@@ -128,13 +130,14 @@ where
     hub.registry.register(&handle);
 
     let (rd, wr) = tokio::io::split(stream);
-    let writer = tokio::spawn(writer::run(wr, rx, state.clone(), hub.config.clone()));
-    let reader = tokio::spawn(reader::run(
-        rd,
-        upgraded.leftover,
-        handle.clone(),
-        hub.config.clone(),
-    ));
+    let writer = tokio::spawn(
+        writer::run(wr, rx, state.clone(), hub.config.clone())
+            .instrument(task_span(id.get(), "writer")),
+    );
+    let reader = tokio::spawn(
+        reader::run(rd, upgraded.leftover, handle.clone(), hub.config.clone())
+            .instrument(task_span(id.get(), "reader")),
+    );
 
     // A writer task can only fail by panicking (a bug); count that as a failed write
     // so the reader is released and the registry still cleaned.

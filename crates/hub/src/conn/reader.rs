@@ -9,15 +9,14 @@
 
 use std::io;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::time::{sleep, Instant};
-use wsrace_frame::{opcode, Checker, Direction, FrameHeader, Sink};
-
 use super::heartbeat;
+use super::inbound::{FrameReader, Incoming};
 use super::state::{ConnState, Lifecycle};
 use super::{ConnHandle, Outbound};
 use crate::events::emit;
 use crate::{Config, Message, ShutdownReason};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::{sleep, Instant};
 
 /// Bytes asked for per read.
 const READ_CHUNK: usize = 4096;
@@ -26,16 +25,10 @@ pub(crate) async fn run<R>(mut r: R, leftover: Vec<u8>, handle: ConnHandle, conf
 where
     R: AsyncRead + Unpin,
 {
-    let checker = Checker::new(
-        wsrace_frame::Config::new(Direction::ClientToServer)
-            .with_max_frame_payload(config.max_frame_size)
-            .with_max_message_size(config.max_message_size),
-    );
     let mut reader = Reader {
         handle: &handle,
         state: &handle.state,
-        checker,
-        sink: Assembler::new(config.max_message_size),
+        frames: FrameReader::new(&config),
         poisoned: false,
         heartbeat_due: None,
     };
@@ -92,8 +85,7 @@ enum Flow {
 struct Reader<'a> {
     handle: &'a ConnHandle,
     state: &'a ConnState,
-    checker: Checker,
-    sink: Assembler,
+    frames: FrameReader,
     /// The checker found a violation; later bytes cannot be framed and are ignored.
     poisoned: bool,
     /// Set when a heartbeat arrived: the deadline restarts from this instant.
@@ -110,9 +102,9 @@ impl Reader<'_> {
         if self.poisoned {
             return Flow::Continue;
         }
-        let checked = self.checker.feed_with(bytes, &mut self.sink);
+        let (completed, checked) = self.frames.feed(bytes);
         // Frames completed before a violation passed every check; act on them.
-        for incoming in std::mem::take(&mut self.sink.incoming) {
+        for incoming in completed {
             if self.incoming(incoming) == Flow::Stop {
                 return Flow::Stop;
             }
@@ -180,148 +172,5 @@ impl Reader<'_> {
             Incoming::Ping(_) | Incoming::Pong | Incoming::Text(_) | Incoming::Binary(_) => {}
         }
         Flow::Continue
-    }
-}
-
-/// What one checked chunk of input contained, in order.
-#[derive(Debug, PartialEq, Eq)]
-enum Incoming {
-    /// Any complete frame (reported before its content below).
-    Frame {
-        opcode: u8,
-        len: u64,
-    },
-    Ping(Vec<u8>),
-    Pong,
-    Close {
-        code: Option<u16>,
-    },
-    Text(Vec<u8>),
-    Binary(Vec<u8>),
-}
-
-/// Unmasks payloads and assembles fragmented messages as the checker walks the
-/// stream. The checker enforces the size limits before payload arrives here; the
-/// cap below only keeps memory bounded should the two ever disagree.
-struct Assembler {
-    max_message: u64,
-    control: Vec<u8>,
-    message: Vec<u8>,
-    message_is_text: bool,
-    incoming: Vec<Incoming>,
-}
-
-impl Assembler {
-    fn new(max_message: u64) -> Self {
-        Assembler {
-            max_message,
-            control: Vec::new(),
-            message: Vec::new(),
-            message_is_text: false,
-            incoming: Vec::new(),
-        }
-    }
-}
-
-impl Sink for Assembler {
-    fn frame_start(&mut self, header: &FrameHeader) {
-        if header.is_control() {
-            self.control.clear();
-        } else if header.opcode != opcode::CONTINUATION {
-            self.message.clear();
-            self.message_is_text = header.opcode == opcode::TEXT;
-        }
-    }
-
-    fn payload(&mut self, header: &FrameHeader, at: u64, wire: &[u8]) {
-        let out = if header.is_control() {
-            &mut self.control
-        } else {
-            &mut self.message
-        };
-        let room = usize::try_from(self.max_message)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(out.len());
-        let wire = &wire[..wire.len().min(room)];
-        match header.mask {
-            Some(key) => {
-                // `at` is this piece's offset in the payload; the key cycles from 0.
-                let start = (at % 4) as usize;
-                out.extend(
-                    wire.iter()
-                        .enumerate()
-                        .map(|(i, b)| b ^ key[(start + i) % 4]),
-                );
-            }
-            None => out.extend_from_slice(wire),
-        }
-    }
-
-    fn frame_end(&mut self, header: &FrameHeader) {
-        self.incoming.push(Incoming::Frame {
-            opcode: header.opcode,
-            len: header.payload_len,
-        });
-        let done = match header.opcode {
-            opcode::PING => Incoming::Ping(std::mem::take(&mut self.control)),
-            opcode::PONG => Incoming::Pong,
-            opcode::CLOSE => {
-                let code = (self.control.len() >= 2)
-                    .then(|| u16::from_be_bytes([self.control[0], self.control[1]]));
-                Incoming::Close { code }
-            }
-            _ if !header.fin => return,
-            _ if self.message_is_text => Incoming::Text(std::mem::take(&mut self.message)),
-            _ => Incoming::Binary(std::mem::take(&mut self.message)),
-        };
-        self.incoming.push(done);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn masked(fin: bool, op: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        wsrace_frame::encode::frame(&mut out, fin, op, Some([0x37, 0xfa, 0x21, 0x3d]), payload);
-        out
-    }
-
-    #[test]
-    fn the_assembler_unmasks_split_pieces_and_joins_fragments() {
-        let mut wire = masked(false, opcode::TEXT, b"hel");
-        wire.extend(masked(true, opcode::PING, b"p"));
-        wire.extend(masked(true, opcode::CONTINUATION, b"lo, world"));
-        let mut checker = Checker::new(wsrace_frame::Config::new(Direction::ClientToServer));
-        let mut sink = Assembler::new(1 << 20);
-        // One byte at a time: every payload piece starts at a different key offset.
-        for b in &wire {
-            checker
-                .feed_with(std::slice::from_ref(b), &mut sink)
-                .unwrap();
-        }
-        let got: Vec<_> = sink
-            .incoming
-            .into_iter()
-            .filter(|i| !matches!(i, Incoming::Frame { .. }))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                Incoming::Ping(b"p".to_vec()),
-                Incoming::Text(b"hello, world".to_vec())
-            ]
-        );
-    }
-
-    #[test]
-    fn a_close_without_a_code_has_none() {
-        let mut checker = Checker::new(wsrace_frame::Config::new(Direction::ClientToServer));
-        let mut sink = Assembler::new(1 << 20);
-        checker
-            .feed_with(&masked(true, opcode::CLOSE, b""), &mut sink)
-            .unwrap();
-        assert_eq!(sink.incoming.last(), Some(&Incoming::Close { code: None }));
     }
 }
