@@ -1,0 +1,236 @@
+//! Scripted agents: each runs its [`AgentStep`]s in order on the host it is
+//! assigned to, taps every byte it sends and receives, and reports on a shared
+//! board what it is doing, so a run that does not settle can say what each
+//! agent was still waiting for.
+
+mod conn;
+mod wire;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::{sleep, timeout};
+use wsrace_frame::opcode;
+
+use crate::rng::SimRng;
+use crate::scenario::{AgentSpec, AgentStep, HeartbeatKind};
+use crate::tap::{now, Recorder};
+use crate::trace::sim_event;
+use conn::{Conn, Link, NET_DEADLINE};
+
+/// What one agent is doing, for the liveness report.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Status {
+    pub done: bool,
+    pub doing: String,
+    pub since: Duration,
+}
+
+/// Every agent's status, by name. The driver reads it between steps.
+pub(crate) type Board = Rc<RefCell<BTreeMap<String, Status>>>;
+
+/// The token an agent presents unless its spec names another.
+pub fn token_for(agent: &str) -> String {
+    format!("token-{agent}")
+}
+
+/// Runs the agents of one host, then keeps their connections alive (their
+/// readers keep reading) until the host stops.
+pub(crate) async fn run_host(specs: Vec<AgentSpec>, rec: Recorder, board: Board, rng: SimRng) {
+    let mut tasks = Vec::new();
+    for spec in specs {
+        let link = Rc::new(Link {
+            agent: spec.name.clone(),
+            label: format!("agent {}", spec.name),
+            rec: rec.clone(),
+            mask: RefCell::new(rng.fork(&spec.name)),
+            notify: Notify::new(),
+        });
+        tasks.push(tokio::task::spawn_local(run_agent(
+            spec,
+            link,
+            board.clone(),
+        )));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    std::future::pending::<()>().await;
+}
+
+fn describe(step: &AgentStep) -> String {
+    match step {
+        AgentStep::Connect => "connecting".into(),
+        AgentStep::Heartbeat {
+            every_ms,
+            count,
+            kind,
+        } => {
+            format!("heartbeating ({count} x {kind:?} every {every_ms} ms)")
+        }
+        AgentStep::Wait { ms } => format!("waiting {ms} ms"),
+        AgentStep::SendText { .. } => "sending text".into(),
+        AgentStep::SendRaw { .. } => "sending raw bytes".into(),
+        AgentStep::StopReading => "stopping reading".into(),
+        AgentStep::ResumeReading => "resuming reading".into(),
+        AgentStep::Close { code } => {
+            format!("closing ({code}), waiting for the server's Close and EOF")
+        }
+        AgentStep::Hangup => "hanging up".into(),
+        AgentStep::AwaitPushes { count } => format!("waiting for {count} push(es)"),
+    }
+}
+
+fn step_name(step: &AgentStep) -> &'static str {
+    match step {
+        AgentStep::Connect => "connect",
+        AgentStep::Heartbeat { .. } => "heartbeat",
+        AgentStep::Wait { .. } => "wait",
+        AgentStep::SendText { .. } => "send_text",
+        AgentStep::SendRaw { .. } => "send_raw",
+        AgentStep::StopReading => "stop_reading",
+        AgentStep::ResumeReading => "resume_reading",
+        AgentStep::Close { .. } => "close",
+        AgentStep::Hangup => "hangup",
+        AgentStep::AwaitPushes { .. } => "await_pushes",
+    }
+}
+
+async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
+    let agent = spec.name.as_str();
+    let token = spec.token.clone().unwrap_or_else(|| token_for(agent));
+    // Older connections stay here, so their readers live on after a reconnect.
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut seq: u64 = 0;
+    let set = |doing: String| {
+        board.borrow_mut().insert(
+            agent.to_owned(),
+            Status {
+                done: false,
+                doing,
+                since: now(),
+            },
+        );
+    };
+    for step in &spec.script {
+        set(describe(step));
+        sim_event!("agent", "agent.step", agent, step = step_name(step));
+        let live = conns.last().filter(|c| c.alive());
+        let needs_conn = !matches!(
+            step,
+            AgentStep::Connect | AgentStep::Wait { .. } | AgentStep::AwaitPushes { .. }
+        );
+        if needs_conn && live.is_none() {
+            sim_event!(
+                "agent",
+                "agent.no_connection",
+                agent,
+                step = step_name(step)
+            );
+            continue;
+        }
+        match step {
+            AgentStep::Connect => {
+                if let Some(c) = conn::open(&link, &token).await {
+                    conns.push(c);
+                }
+            }
+            AgentStep::Heartbeat {
+                every_ms,
+                count,
+                kind,
+            } => {
+                let c = conns.last().expect("checked above");
+                for i in 0..*count {
+                    if !c.alive() {
+                        sim_event!(
+                            "agent",
+                            "agent.heartbeats_stopped",
+                            agent,
+                            conn = c.id,
+                            reason = "connection ended"
+                        );
+                        break;
+                    }
+                    seq += 1;
+                    let ok = match kind {
+                        HeartbeatKind::Ping => {
+                            c.send(&link, opcode::PING, seq.to_string().as_bytes())
+                                .await
+                        }
+                        HeartbeatKind::Json => {
+                            let text = format!(r#"{{"type":"heartbeat","seq":{seq}}}"#);
+                            c.send(&link, opcode::TEXT, text.as_bytes()).await
+                        }
+                    };
+                    if !ok {
+                        break;
+                    }
+                    if i + 1 < *count {
+                        sleep(Duration::from_millis(*every_ms)).await;
+                    }
+                }
+            }
+            AgentStep::Wait { ms } => sleep(Duration::from_millis(*ms)).await,
+            AgentStep::SendText { text } => {
+                conns
+                    .last()
+                    .expect("checked")
+                    .send(&link, opcode::TEXT, text.as_bytes())
+                    .await;
+            }
+            AgentStep::SendRaw { bytes } => {
+                conns.last().expect("checked").send_raw(&link, bytes).await;
+            }
+            AgentStep::StopReading => conns.last().expect("checked").set_reading(false),
+            AgentStep::ResumeReading => conns.last().expect("checked").set_reading(true),
+            AgentStep::Close { code } => {
+                let c = conns.last_mut().expect("checked");
+                c.close(&link, *code).await;
+                let state = c.state.clone();
+                let ended = timeout(NET_DEADLINE, async {
+                    loop {
+                        let woken = link.notify.notified();
+                        if state.borrow().ended {
+                            break;
+                        }
+                        woken.await;
+                    }
+                })
+                .await;
+                if ended.is_err() {
+                    sim_event!("agent", "agent.close_timeout", agent, conn = c.id);
+                    c.hang_up(&link);
+                }
+            }
+            AgentStep::Hangup => conns.last_mut().expect("checked").hang_up(&link),
+            AgentStep::AwaitPushes { count } => loop {
+                let woken = link.notify.notified();
+                let got = link
+                    .rec
+                    .lock()
+                    .received_pushes
+                    .get(agent)
+                    .map_or(0, Vec::len);
+                if got >= *count as usize {
+                    break;
+                }
+                woken.await;
+            },
+        }
+    }
+    sim_event!("agent", "agent.done", agent);
+    board.borrow_mut().insert(
+        agent.to_owned(),
+        Status {
+            done: true,
+            doing: "done".into(),
+            since: now(),
+        },
+    );
+    // Keep the connections (and so their readers) alive.
+    std::future::pending::<()>().await;
+}

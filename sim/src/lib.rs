@@ -1,0 +1,42 @@
+//! wsrace-sim: the deterministic simulation. The server under test runs on
+//! turmoil host `hub`; scripted agents connect to it; a seeded chaos transport
+//! tears writes and merges reads; every byte in both directions is recorded
+//! with who wrote it; oracles judge the [`RunRecord`] afterwards.
+//!
+//! Where to start reading: [`run_once`] (`run.rs`), then `world.rs` (how a run's
+//! world is built), `chaos.rs` and `agent/`.
+//!
+//! Modules:
+//! - [`record`]: the data model every part agrees on ([`RunRecord`] and friends).
+//! - [`scenario`]: a scenario as plain data (serde-ready for TOML).
+//! - `run`: the driver: [`run_once`] -> [`RunOutcome`].
+//! - `world`: builds the turmoil `Sim` (fixed epoch, seed, tick, hosts).
+//! - [`server`]: bring your own server ([`ServerFactory`], [`SimServer`],
+//!   [`SimListener`]) and the hub adaptor [`HubFactory`].
+//! - `chaos`: [`ChaosStream`], [`ChaosConfig`].
+//! - `tap`: the recorder both ends of every connection write into; [`ChaosStats`].
+//! - `agent`: scripted agents.
+//! - [`trace`]: the tracing layer, the stable text form and its hash.
+//! - [`rng`]: the seeded PRNG and FNV-1a.
+//! - [`oracle`], [`report`]: judging a record and reporting a failure.
+
+mod agent;
+mod chaos;
+pub mod oracle;
+pub mod record;
+pub mod report;
+pub mod rng;
+mod run;
+pub mod scenario;
+pub mod server;
+mod tap;
+pub mod trace;
+mod world;
+
+pub use agent::token_for;
+pub use chaos::{ChaosConfig, ChaosStream};
+pub use record::RunRecord;
+pub use run::{run_once, RunOutcome};
+pub use scenario::{AgentSpec, AgentStep, HeartbeatKind, HubSettings, Scenario, WorldAction, WorldStep};
+pub use server::{HubFactory, ServerFactory, ServerSetup, SimListener, SimServer};
+pub use tap::ChaosStats;

@@ -1,0 +1,148 @@
+//! `hub.delivery`: what `send` accepted arrives in order, at most once.
+//!
+//! Per agent, the pushes it received must be a subsequence of the pushes the
+//! server accepted for it, in acceptance order: nothing twice, nothing that was
+//! never accepted, nothing overtaking. And, when the run is quiescent (nothing
+//! left in flight), every accepted push whose connection stayed open to the end
+//! arrived. A push's connection is the agent's connection registered strictly
+//! before it was asked for (`conn.registered`; without hub events, the latest
+//! upgraded connection opened strictly before); at equal times the push may have
+//! raced a reconnect and is not required.
+
+use std::collections::BTreeSet;
+
+use crate::record::{ConnRecord, Push, RunRecord};
+
+use super::facts::{agent_sees_open, conn_by_server, has_hub_events, hub_events, row, secs};
+use super::{id, Finding, Oracle};
+
+/// See the module doc.
+pub struct HubDelivery;
+
+impl Oracle for HubDelivery {
+    fn id(&self) -> &'static str {
+        id::HUB_DELIVERY
+    }
+
+    fn check(&self, run: &RunRecord) -> Vec<Finding> {
+        let mut agents: BTreeSet<&str> = run.pushes.iter().map(|p| p.agent.as_str()).collect();
+        agents.extend(run.received_pushes.keys().map(String::as_str));
+        agents
+            .into_iter()
+            .flat_map(|a| check_agent(run, a))
+            .collect()
+    }
+}
+
+fn check_agent(run: &RunRecord, agent: &str) -> Vec<Finding> {
+    let accepted: Vec<&Push> = run
+        .pushes
+        .iter()
+        .filter(|p| p.agent == agent && p.accepted)
+        .collect();
+    let received = run
+        .received_pushes
+        .get(agent)
+        .map_or(&[][..], Vec::as_slice);
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    // Index into `accepted` just past the last push that arrived in order.
+    let mut next = 0;
+    for (i, payload) in received.iter().enumerate() {
+        let problem = if !seen.insert(payload.as_str()) {
+            Some(format!("push {payload:?} arrived twice (received #{i})"))
+        } else {
+            match accepted.iter().position(|p| p.payload == *payload) {
+                None if run.pushes.iter().any(|p| p.payload == *payload) => Some(format!(
+                    "push {payload:?} arrived although send rejected it"
+                )),
+                None => Some(format!("push {payload:?} arrived but was never sent")),
+                Some(k) if k < next => Some(format!(
+                    "push {payload:?} arrived after {:?}, which was accepted later (out of order)",
+                    accepted[next - 1].payload
+                )),
+                Some(k) => {
+                    next = k + 1;
+                    None
+                }
+            }
+        };
+        if let Some(summary) = problem {
+            let mut f = Finding::new(
+                id::HUB_DELIVERY,
+                None,
+                None,
+                format!("agent {agent}: {summary}"),
+            );
+            f.details = row(
+                "accepted",
+                &list(accepted.iter().map(|p| p.payload.as_str())),
+            ) + &row("received", &list(received.iter().map(String::as_str)));
+            out.push(f);
+        }
+    }
+    if run.end.quiescent {
+        out.extend(missing(run, agent, &accepted, &seen));
+    }
+    out
+}
+
+/// Accepted pushes that should have arrived and did not.
+fn missing(
+    run: &RunRecord,
+    agent: &str,
+    accepted: &[&Push],
+    seen: &BTreeSet<&str>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in accepted
+        .iter()
+        .filter(|p| !seen.contains(p.payload.as_str()))
+    {
+        let Some(conn) = target(run, agent, p) else {
+            continue;
+        };
+        let latest = run.conns.iter().rfind(|c| c.agent == agent).map(|c| c.id);
+        if latest != Some(conn.id) || !agent_sees_open(conn) {
+            continue;
+        }
+        let summary = format!(
+            "agent {agent}: push {:?} accepted at {} never arrived, though conn #{} stayed open to the end",
+            p.payload,
+            secs(p.at),
+            conn.id
+        );
+        out.push(Finding::new(
+            id::HUB_DELIVERY,
+            Some(conn.id),
+            Some(p.at),
+            summary,
+        ));
+    }
+    out
+}
+
+/// The connection a push was sent on (see the module doc).
+fn target<'a>(run: &'a RunRecord, agent: &str, p: &Push) -> Option<&'a ConnRecord> {
+    if has_hub_events(run) {
+        let n = hub_events(run)
+            .filter(|e| {
+                e.name == "conn.registered" && e.field("agent") == Some(agent) && e.at < p.at
+            })
+            .filter_map(|e| e.num("conn"))
+            .last()?;
+        return conn_by_server(run, n);
+    }
+    run.conns
+        .iter()
+        .rfind(|c| c.agent == agent && c.upgraded && c.opened_at < p.at)
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.map(|s| format!("{s:?}")).collect();
+    if v.is_empty() {
+        "(none)".to_owned()
+    } else {
+        v.join(", ")
+    }
+}

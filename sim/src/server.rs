@@ -1,0 +1,173 @@
+//! Bring your own server: what the world needs from the server under test, the
+//! listener it is handed, and the adaptor for wsrace's own hub.
+//!
+//! A server is anything that takes accepted byte streams. The wire oracles need
+//! nothing more than [`SimServer::serve`]; `send` and `registry` feed the hub
+//! oracles when a server can offer them.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use turmoil::net::{TcpListener, TcpStream};
+use wsrace_hub::{Config, Hub, Tokens};
+
+use crate::chaos::{ChaosConfig, ChaosStream};
+use crate::rng::SimRng;
+use crate::scenario::HubSettings;
+use crate::tap::{Recorder, Side};
+
+/// The server's turmoil host name.
+pub const HOST: &str = "hub";
+/// The port the server listens on.
+pub const PORT: u16 = 80;
+
+/// A future that runs on the server's host (turmoil hosts are single-threaded,
+/// so it need not be `Send`).
+pub type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// What a server is told about the world it runs in.
+#[derive(Clone, Debug)]
+pub struct ServerSetup {
+    /// `(agent, token)` for every scripted agent.
+    pub tokens: Vec<(String, String)>,
+    /// The scenario's limits.
+    pub hub: HubSettings,
+}
+
+/// Makes a fresh server for each run, so no state leaks between seeds.
+pub trait ServerFactory {
+    /// Stable name for records and reports: `hub`, `zoo:sleep-100ms`, ...
+    fn name(&self) -> String;
+    /// A server for one run.
+    fn build(&self, setup: &ServerSetup) -> Rc<dyn SimServer>;
+}
+
+/// One run's server.
+pub trait SimServer {
+    /// Serves connections from `listener` until the host stops. Called inside
+    /// the `hub` host, once per incarnation (again after a bounce).
+    fn serve(&self, listener: SimListener) -> LocalFuture;
+
+    /// Sends a text message to `agent`. `Err` says why it was not accepted
+    /// (including "this server cannot push").
+    fn send(&self, agent: &str, text: &str) -> Result<(), String> {
+        let _ = (agent, text);
+        Err("server does not support send".to_owned())
+    }
+
+    /// The server's registry (`agent -> its connection number`), if it has one.
+    fn registry(&self) -> Option<BTreeMap<String, u64>> {
+        None
+    }
+}
+
+/// The listener a server is handed: turmoil's, with every accepted stream
+/// wrapped in the chaos transport and tapped. The peer string is the agent's
+/// local address, which is how the two ends of a connection are matched.
+pub struct SimListener {
+    inner: TcpListener,
+    rec: Recorder,
+    chaos: ChaosConfig,
+    rng: SimRng,
+}
+
+impl SimListener {
+    pub(crate) fn new(inner: TcpListener, rec: Recorder, chaos: ChaosConfig, rng: SimRng) -> Self {
+        SimListener {
+            inner,
+            rec,
+            chaos,
+            rng,
+        }
+    }
+
+    /// The next connection and its peer address.
+    pub async fn accept(&mut self) -> io::Result<(ChaosStream<TcpStream>, String)> {
+        let (stream, peer) = self.inner.accept().await?;
+        let peer = peer.to_string();
+        let id = self.rec.join(&peer, Side::Server, None);
+        // Forked by address and harness id: the same connection gets the same
+        // chaos whatever other connections did before it.
+        let rng = self.rng.fork(&format!("{peer} {id}"));
+        Ok((
+            ChaosStream::new(stream, self.chaos.clone(), rng, id, self.rec.clone()),
+            peer,
+        ))
+    }
+}
+
+impl wsrace_hub::Listener for SimListener {
+    type Stream = ChaosStream<TcpStream>;
+
+    async fn accept(&mut self) -> io::Result<(Self::Stream, String)> {
+        SimListener::accept(self).await
+    }
+}
+
+/// wsrace's own hub as the server under test.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HubFactory;
+
+impl ServerFactory for HubFactory {
+    fn name(&self) -> String {
+        "hub".to_owned()
+    }
+
+    fn build(&self, setup: &ServerSetup) -> Rc<dyn SimServer> {
+        Rc::new(HubServer {
+            config: hub_config(&setup.hub),
+            tokens: Tokens::from_pairs(setup.tokens.iter().map(|(a, t)| (a, t)))
+                .expect("scenario agents give valid tokens"),
+            current: RefCell::new(None),
+        })
+    }
+}
+
+/// The hub's `Config` for a scenario's limits.
+pub fn hub_config(s: &HubSettings) -> Config {
+    let mut c = Config::default();
+    c.heartbeat_timeout = Duration::from_millis(s.heartbeat_timeout_ms);
+    c.write_deadline = Duration::from_millis(s.write_deadline_ms);
+    c.close_deadline = Duration::from_millis(s.close_deadline_ms);
+    c.handshake_deadline = Duration::from_millis(s.handshake_deadline_ms);
+    c.outbound_queue = s.outbound_queue;
+    c
+}
+
+struct HubServer {
+    config: Config,
+    tokens: Tokens,
+    /// The running incarnation (a bounce starts a new hub).
+    current: RefCell<Option<Hub>>,
+}
+
+impl SimServer for HubServer {
+    fn serve(&self, listener: SimListener) -> LocalFuture {
+        let hub = Hub::new(self.config.clone(), self.tokens.clone());
+        *self.current.borrow_mut() = Some(hub.clone());
+        Box::pin(async move { hub.serve(listener).await })
+    }
+
+    fn send(&self, agent: &str, text: &str) -> Result<(), String> {
+        match &*self.current.borrow() {
+            Some(hub) => hub.send(agent, text).map_err(|e| e.to_string()),
+            None => Err("hub not started".to_owned()),
+        }
+    }
+
+    fn registry(&self) -> Option<BTreeMap<String, u64>> {
+        let hub = self.current.borrow();
+        let agents = hub.as_ref()?.agents();
+        Some(
+            agents
+                .into_iter()
+                .map(|(a, c)| (a.as_str().to_owned(), c.get()))
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,19 @@
+//! wsrace-sim's integration tests: one binary, one module per concern.
+
+// Scenario builders shared by the tests.
+mod support;
+
+// Agents heartbeating against the hub settle cleanly.
+mod steady;
+// The chaos transport really tears, delays, stalls, merges and fails.
+mod chaos;
+// Same seed, same trace and record.
+mod determinism;
+// Driver-side faults: crash and bounce.
+mod faults;
+// A run that cannot settle ends with a liveness report, not a hang.
+mod stuck;
+// A plain tokio-tungstenite server runs through the bring-your-own-server trait.
+mod byo;
+// Writes are attributed to the task span that made them.
+mod attribution;
