@@ -27,6 +27,7 @@ use tokio::time::Sleep;
 use crate::record::ReaderEnd;
 use crate::rng::SimRng;
 use crate::tap::{Recorder, Side};
+use crate::trace::sim_event;
 
 /// Chaos rates (per mille, per write or per read) and delay ranges. All zero
 /// (the default) makes the transport transparent.
@@ -115,12 +116,18 @@ impl<S> ChaosStream<S> {
         self.id
     }
 
-    fn start_delay(&mut self, lo: u64, hi: u64) {
+    fn start_delay(&mut self, lo: u64, hi: u64) -> u64 {
         let ms = self.rng.range(lo.max(1), hi);
         self.delay = Some(Box::pin(tokio::time::sleep(Duration::from_millis(ms))));
+        ms
     }
 
     fn inject(&mut self, kind: &str) {
+        let conn = self.id;
+        match kind {
+            "chaos.reset" => sim_event!("chaos", "chaos.reset", conn),
+            _ => sim_event!("chaos", "chaos.read_error", conn),
+        }
         {
             let stats = &mut self.rec.lock().stats;
             match kind {
@@ -165,7 +172,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ChaosStream<S> {
             this.rolled = true;
             let c = this.cfg.clone();
             if this.rng.chance(c.stall_per_mille) {
-                this.start_delay(c.stall_min_ms, c.stall_max_ms);
+                let ms = this.start_delay(c.stall_min_ms, c.stall_max_ms);
+                // In the trace too, with its length: a report then shows the
+                // write that was blocked, and for how long, next to what it broke.
+                let (conn, len) = (this.id, buf.len() as u64);
+                sim_event!("chaos", "chaos.stall", conn, ms, len);
                 this.rec.lock().stats.stalls += 1;
                 this.rec.fault(
                     crate::tap::now(),

@@ -19,24 +19,36 @@
 //! - [`trace`]: the tracing layer, the stable text form and its hash.
 //! - [`rng`]: the seeded PRNG and FNV-1a.
 //! - [`oracle`], [`report`]: judging a record and reporting a failure.
+//! - [`presets`]: scenarios built in Rust (the incident's situation, ...).
+//! - `zoo`: [`ZooFactory`], the zoo's known-bad designs as servers;
+//!   [`server_by_name`] resolves `hub` / `zoo:<design>`.
 
 mod agent;
 mod chaos;
 pub mod oracle;
+pub mod presets;
 pub mod record;
 pub mod report;
 pub mod rng;
 mod run;
 pub mod scenario;
+pub mod scenario_file;
 pub mod server;
 mod tap;
 pub mod trace;
 mod world;
+mod zoo;
 
 pub use agent::token_for;
 pub use chaos::{ChaosConfig, ChaosStream};
 pub use record::RunRecord;
 pub use run::{run_once, RunOutcome};
-pub use scenario::{AgentSpec, AgentStep, HeartbeatKind, HubSettings, Scenario, WorldAction, WorldStep};
-pub use server::{HubFactory, ServerFactory, ServerSetup, SimListener, SimServer};
+pub use scenario::{
+    AgentSpec, AgentStep, HeartbeatKind, HubSettings, Scenario, WorldAction, WorldStep,
+};
+pub use scenario_file::{Expect, ScenarioError, ScenarioFile};
+pub use server::{
+    server_by_name, server_names, HubFactory, ServerFactory, ServerSetup, SimListener, SimServer,
+};
 pub use tap::ChaosStats;
+pub use zoo::ZooFactory;

@@ -29,7 +29,10 @@ pub struct TraceEvent {
 impl TraceEvent {
     /// The value of field `key`, if present.
     pub fn field(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Field `key` parsed as a number.
@@ -74,6 +77,8 @@ pub struct Tap {
     pub received: Vec<u8>,
     /// How the reader's side ended.
     pub reader_end: ReaderEnd,
+    /// Simulated time the reader's side ended (`None` while it is still open).
+    pub ended_at: Option<Duration>,
 }
 
 /// How a reader stopped reading a direction.
@@ -112,6 +117,8 @@ pub struct ConnRecord {
     pub id: u64,
     /// The agent that opened it.
     pub agent: String,
+    /// The turmoil host that agent runs on (`agents`, or a host of its own).
+    pub host: String,
     /// The server's own number for it (the hub's `conn` field), once known.
     pub server_conn: Option<u64>,
     /// Simulated time of the connect.
@@ -133,6 +140,8 @@ pub struct Push {
     pub at: Duration,
     /// Target agent.
     pub agent: String,
+    /// The push's number in the run, from 1 (the `seq` in its payload).
+    pub seq: u64,
     /// Unique payload (text), so arrival can be matched exactly.
     pub payload: String,
     /// Whether the server accepted it (`Ok` from `send`).

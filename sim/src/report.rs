@@ -246,7 +246,7 @@ fn trace_tail(run: &RunRecord, conn: Option<&ConnRecord>, f: &Finding, n: usize)
 }
 
 /// Single-quotes `s` for a POSIX shell unless it is made only of safe characters.
-fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c);
     if !s.is_empty() && s.chars().all(safe) {
         s.to_owned()

@@ -24,6 +24,7 @@ use crate::scenario::{Scenario, WorldAction, WorldStep};
 use crate::server::{ServerFactory, ServerSetup, SimServer};
 use crate::tap::{ChaosStats, Recorder};
 use crate::trace::{self, sim_event, Collected, SimLayer};
+use crate::world::TaskProbe;
 
 /// A finished run: the record the oracles judge, its trace as text and hash,
 /// and what the chaos transport did.
@@ -74,9 +75,10 @@ pub fn run_once(scenario: &Scenario, server: &dyn ServerFactory, seed: u64) -> R
     };
     let instance = server.build(&setup);
 
-    let (end, steps, registry) = tracing::subscriber::with_default(subscriber, || {
+    let (end, steps, registry, extra_tasks) = tracing::subscriber::with_default(subscriber, || {
         let board: Board = Rc::new(RefCell::new(BTreeMap::new()));
-        let mut sim = crate::world::build(scenario, seed, instance.clone(), &rec, &board);
+        let probe = TaskProbe::default();
+        let mut sim = crate::world::build(scenario, seed, instance.clone(), &rec, &board, &probe);
         let mut driver = Driver {
             scenario,
             rec: &rec,
@@ -94,10 +96,16 @@ pub fn run_once(scenario: &Scenario, server: &dyn ServerFactory, seed: u64) -> R
         );
         let (end, steps) = driver.drive(&mut sim);
         let registry = instance.registry();
+        // A crashed server has no runtime left to ask.
+        let extra_tasks = if sim.is_host_running(crate::server::HOST) {
+            crate::world::extra_tasks(&probe)
+        } else {
+            None
+        };
         lock(&out).frozen = true;
         rec.lock().frozen = true;
         drop(sim);
-        (end, steps, registry)
+        (end, steps, registry, extra_tasks)
     });
 
     let mut collected = std::mem::take(&mut *lock(&out));
@@ -115,7 +123,7 @@ pub fn run_once(scenario: &Scenario, server: &dyn ServerFactory, seed: u64) -> R
         pushes: st.pushes,
         received_pushes: st.received_pushes,
         registry_at_end: registry,
-        extra_tasks_at_end: None,
+        extra_tasks_at_end: extra_tasks,
         bounds: Bounds {
             heartbeat_timeout: Duration::from_millis(scenario.hub.heartbeat_timeout_ms),
             write_deadline: Duration::from_millis(scenario.hub.write_deadline_ms),
@@ -284,6 +292,7 @@ impl Driver<'_> {
                 self.rec.lock().pushes.push(Push {
                     at: now,
                     agent: agent.clone(),
+                    seq: self.pushes,
                     payload,
                     accepted,
                 });

@@ -158,8 +158,9 @@ pub enum AgentStep {
 }
 
 /// A harness action at a point in simulated time.
+// No deny_unknown_fields here: serde cannot combine it with `flatten`, and
+// `WorldAction` already rejects unknown keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorldStep {
     pub at_ms: u64,
     #[serde(flatten)]

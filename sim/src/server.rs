@@ -109,6 +109,36 @@ impl wsrace_hub::Listener for SimListener {
     }
 }
 
+/// The server called `name` on the command line (`wsrace run --server NAME`):
+/// `hub`, or `zoo:<design>` for one of the zoo's known-bad designs. The error
+/// lists every valid name.
+pub fn server_by_name(name: &str) -> Result<Box<dyn ServerFactory>, String> {
+    if name == "hub" {
+        return Ok(Box::new(HubFactory));
+    }
+    let design = name
+        .strip_prefix("zoo:")
+        .and_then(|d| wsrace_zoo::Design::from_name(d).ok());
+    match design {
+        Some(d) => Ok(Box::new(crate::zoo::ZooFactory(d))),
+        None => Err(format!(
+            "no server is called {name:?}; valid servers: {}",
+            server_names().join(", ")
+        )),
+    }
+}
+
+/// Every name [`server_by_name`] accepts, `hub` first.
+pub fn server_names() -> Vec<String> {
+    std::iter::once("hub".to_owned())
+        .chain(
+            wsrace_zoo::Design::names()
+                .into_iter()
+                .map(|d| format!("zoo:{d}")),
+        )
+        .collect()
+}
+
 /// wsrace's own hub as the server under test.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HubFactory;

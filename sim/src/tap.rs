@@ -89,7 +89,8 @@ impl Recorder {
     }
 
     /// Joins (or opens) the slot for `addr` from `side`; returns the harness id.
-    pub fn join(&self, addr: &str, side: Side, agent: Option<&str>) -> u64 {
+    /// The agent's side says who it is: `(agent, host)`.
+    pub fn join(&self, addr: &str, side: Side, agent: Option<(&str, &str)>) -> u64 {
         let at = now();
         let mut st = self.lock();
         st.last_activity = at;
@@ -110,6 +111,7 @@ impl Recorder {
                     rec: ConnRecord {
                         id: i as u64 + 1,
                         agent: String::new(),
+                        host: String::new(),
                         server_conn: None,
                         opened_at: at,
                         s2c: Tap::default(),
@@ -130,8 +132,9 @@ impl Recorder {
             Side::Agent => slot.agent_joined = true,
             Side::Server => slot.server_joined = true,
         }
-        if let Some(agent) = agent {
+        if let Some((agent, host)) = agent {
             slot.rec.agent = agent.to_owned();
+            slot.rec.host = host.to_owned();
         }
         slot.rec.id
     }
@@ -212,6 +215,7 @@ impl Recorder {
         };
         if tap.reader_end == ReaderEnd::StillOpen {
             tap.reader_end = end;
+            tap.ended_at = Some(at);
         }
     }
 

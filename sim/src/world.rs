@@ -3,6 +3,7 @@
 //! agent connects, and has the same IP in every run), then the agent hosts in
 //! the order their agents are listed.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -15,6 +16,21 @@ use crate::scenario::{AgentSpec, Scenario};
 use crate::server::{SimListener, SimServer, HOST, PORT};
 use crate::tap::Recorder;
 
+/// The server host's runtime, seen from inside it before its first accept, with
+/// how many tasks were alive then. Set again by every incarnation (a bounce
+/// starts a new runtime). The driver asks it at the end for tasks left over.
+pub(crate) type TaskProbe = Rc<RefCell<Option<(tokio::runtime::Handle, usize)>>>;
+
+/// Tasks alive on the server's runtime beyond those it had before its first
+/// accept, if the probe is set. Only tasks on the runtime count: turmoil runs a
+/// host's top-level future on a `LocalSet`, and `spawn_local`ed tasks are not
+/// counted, so a server that spawns only locally always reports 0.
+pub(crate) fn extra_tasks(probe: &TaskProbe) -> Option<usize> {
+    let p = probe.borrow();
+    let (handle, before) = p.as_ref()?;
+    Some(handle.metrics().num_alive_tasks().saturating_sub(*before))
+}
+
 /// 2023-11-14T22:13:20Z. Only `since_epoch()` sees it; fixed so nothing varies.
 const EPOCH_SECS: u64 = 1_700_000_000;
 
@@ -24,6 +40,7 @@ pub(crate) fn build<'a>(
     server: Rc<dyn SimServer>,
     rec: &Recorder,
     board: &Board,
+    probe: &TaskProbe,
 ) -> Sim<'a> {
     let tick = Duration::from_millis(scenario.tick_ms.max(1));
     let min = Duration::from_millis(scenario.min_latency_ms);
@@ -47,15 +64,20 @@ pub(crate) fn build<'a>(
     let chaos_rng = root.fork("chaos");
     let chaos = scenario.chaos.clone();
     let hub_rec = rec.clone();
+    let probe = probe.clone();
     sim.host(HOST, move || {
-        let (server, rec, chaos, rng) = (
+        let (server, rec, chaos, rng, probe) = (
             server.clone(),
             hub_rec.clone(),
             chaos.clone(),
             chaos_rng.clone(),
+            probe.clone(),
         );
         async move {
             let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
+            let handle = tokio::runtime::Handle::current();
+            let before = handle.metrics().num_alive_tasks();
+            *probe.borrow_mut() = Some((handle, before));
             server
                 .serve(SimListener::new(listener, rec, chaos, rng))
                 .await;

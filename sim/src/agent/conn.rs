@@ -32,7 +32,13 @@ pub(crate) const NET_DEADLINE: Duration = Duration::from_secs(10);
 /// What an agent's connections share.
 pub(crate) struct Link {
     pub agent: String,
+    /// The turmoil host the agent runs on.
+    pub host: String,
+    /// Writer label of the agent's frames and handshake: `agent a1`.
     pub label: String,
+    /// Writer label of `send_raw` bytes: `agent a1 raw`. `wire.grammar` leaves c2s
+    /// bytes after such a write to the script (deliberate garbage is no finding).
+    pub raw_label: String,
     pub rec: Recorder,
     pub mask: RefCell<SimRng>,
     /// Woken on every push, Close and end of stream.
@@ -71,7 +77,7 @@ impl Conn {
     }
 
     pub async fn send_raw(&self, link: &Link, bytes: &[u8]) -> bool {
-        write_raw(link, self.id, &self.writer, bytes).await
+        write_raw(link, self.id, &self.writer, bytes, &link.raw_label).await
     }
 
     /// Sends Close (once) and notes the agent began the close.
@@ -125,7 +131,9 @@ pub(crate) async fn open(link: &Rc<Link>, token: &str) -> Option<Conn> {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let id = link.rec.join(&local, Side::Agent, Some(agent));
+    let id = link
+        .rec
+        .join(&local, Side::Agent, Some((agent, link.host.as_str())));
     link.rec.conn(id, |c| c.opened_at = crate::tap::now());
     sim_event!(
         "agent",
@@ -150,7 +158,7 @@ pub(crate) async fn open(link: &Rc<Link>, token: &str) -> Option<Conn> {
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nAuthorization: Bearer {token}\r\n\r\n"
     );
     let state = Rc::new(RefCell::new(ConnState::default()));
-    let head = if write_raw(link, id, &writer, request.as_bytes()).await {
+    let head = if write_raw(link, id, &writer, request.as_bytes(), &link.label).await {
         timeout(NET_DEADLINE, read_head(link, id, &mut rd))
             .await
             .ok()
@@ -222,17 +230,17 @@ async fn send_frame(link: &Link, id: u64, writer: &Writer, op: u8, payload: &[u8
     let key = link.mask.borrow_mut().bytes4();
     let mut buf = Vec::with_capacity(payload.len() + 14);
     encode::frame(&mut buf, true, op, Some(key), payload);
-    write_raw(link, id, writer, &buf).await
+    write_raw(link, id, writer, &buf, &link.label).await
 }
 
-async fn write_raw(link: &Link, id: u64, writer: &Writer, bytes: &[u8]) -> bool {
+async fn write_raw(link: &Link, id: u64, writer: &Writer, bytes: &[u8], label: &str) -> bool {
     let mut guard = writer.lock().await;
     let Some(w) = guard.as_mut() else {
         return false;
     };
     match timeout(NET_DEADLINE, w.write_all(bytes)).await {
         Ok(Ok(())) => {
-            link.rec.wrote(id, Side::Agent, bytes, &link.label);
+            link.rec.wrote(id, Side::Agent, bytes, label);
             true
         }
         Ok(Err(e)) => {

@@ -44,7 +44,9 @@ pub(crate) async fn run_host(specs: Vec<AgentSpec>, rec: Recorder, board: Board,
     for spec in specs {
         let link = Rc::new(Link {
             agent: spec.name.clone(),
+            host: spec.host.clone(),
             label: format!("agent {}", spec.name),
+            raw_label: format!("agent {} raw", spec.name),
             rec: rec.clone(),
             mask: RefCell::new(rng.fork(&spec.name)),
             notify: Notify::new(),
@@ -117,19 +119,33 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
     };
     for step in &spec.script {
         set(describe(step));
-        sim_event!("agent", "agent.step", agent, step = step_name(step));
+        // The newest connection, live or not: the one the step acts on.
+        let newest = conns.last().map(|c| c.id);
+        match newest {
+            Some(conn) => sim_event!("agent", "agent.step", agent, conn, step = step_name(step)),
+            None => sim_event!("agent", "agent.step", agent, step = step_name(step)),
+        }
         let live = conns.last().filter(|c| c.alive());
         let needs_conn = !matches!(
             step,
             AgentStep::Connect | AgentStep::Wait { .. } | AgentStep::AwaitPushes { .. }
         );
         if needs_conn && live.is_none() {
-            sim_event!(
-                "agent",
-                "agent.no_connection",
-                agent,
-                step = step_name(step)
-            );
+            match newest {
+                Some(conn) => sim_event!(
+                    "agent",
+                    "agent.no_connection",
+                    agent,
+                    conn,
+                    step = step_name(step)
+                ),
+                None => sim_event!(
+                    "agent",
+                    "agent.no_connection",
+                    agent,
+                    step = step_name(step)
+                ),
+            }
             continue;
         }
         match step {
@@ -222,7 +238,10 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
             },
         }
     }
-    sim_event!("agent", "agent.done", agent);
+    match conns.last() {
+        Some(c) => sim_event!("agent", "agent.done", agent, conn = c.id),
+        None => sim_event!("agent", "agent.done", agent),
+    }
     board.borrow_mut().insert(
         agent.to_owned(),
         Status {

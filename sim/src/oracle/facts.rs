@@ -59,10 +59,15 @@ pub fn name_server_conn(run: &RunRecord, server_conn: u64) -> String {
     }
 }
 
-/// The host an agent runs on. `ConnRecord` does not say; the agent's own trace
-/// events do (their `host`). Falls back to the agent's name, which is its host
-/// when an agent has a host of its own.
-pub fn host_of<'a>(run: &'a RunRecord, agent: &'a str) -> &'a str {
+/// The host a connection's agent runs on: [`ConnRecord::host`]. A record built
+/// by hand may leave it empty; then the agent's own trace events say (their
+/// `host`), and failing those the agent's name, which is its host when an agent
+/// has a host of its own.
+pub fn host_of<'a>(run: &'a RunRecord, conn: &'a ConnRecord) -> &'a str {
+    if !conn.host.is_empty() {
+        return &conn.host;
+    }
+    let agent = conn.agent.as_str();
     run.trace
         .iter()
         .find(|e| e.source == "agent" && e.field("agent") == Some(agent))
@@ -80,7 +85,7 @@ pub fn explaining_fault<'a>(
     conn: &ConnRecord,
     until: Duration,
 ) -> Option<&'a Fault> {
-    let host = host_of(run, &conn.agent);
+    let host = host_of(run, conn);
     run.faults.iter().find(|f| {
         let touches = if f.conns.is_empty() {
             f.hosts.iter().any(|h| h == host) || f.hosts == [SERVER_HOST]

@@ -17,3 +17,11 @@ mod stuck;
 mod byo;
 // Writes are attributed to the task span that made them.
 mod attribution;
+// Servers by name, and the zoo's designs as seen by the harness.
+mod servers;
+// What the record says about hosts, raw writes, pushes and reader ends.
+mod record;
+// Every oracle fires against a server with a deliberate flaw.
+mod wrong_servers;
+// Scenario files: precise errors for every class of mistake, the README example loads.
+mod scenario_file;

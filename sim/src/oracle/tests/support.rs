@@ -52,6 +52,8 @@ pub fn conn(id: u64, agent: &str) -> ConnRecord {
     ConnRecord {
         id,
         agent: agent.into(),
+        // Unknown, as in a hand-made record: oracles fall back to the trace.
+        host: String::new(),
         server_conn: Some(id),
         opened_at: s(1),
         s2c: Tap::default(),
@@ -129,6 +131,7 @@ pub fn push(at: Duration, agent: &str, payload: &str, accepted: bool) -> Push {
     Push {
         at,
         agent: agent.into(),
+        seq: 0,
         payload: payload.into(),
         accepted,
     }

@@ -159,6 +159,22 @@ fn an_open_stream_at_the_end_is_fine_unless_idle_inside_a_frame() {
 }
 
 #[test]
+fn the_recorded_host_of_a_connection_decides_which_partition_explains_it() {
+    let mut r = run();
+    let mut c = ended(1, "a1", &[server_frame(TEXT, b"hi")]);
+    c.host = "edge".into();
+    r.conns.push(c);
+    // A trace event placing a1 elsewhere does not override the record.
+    event(&mut r, s(1), "agent", "agent.connected", &[("agent", "a1")]);
+    r.faults
+        .push(fault(s(5), "partition", &[], &["agents", "hub"]));
+    assert_eq!(check(&r).len(), 1);
+    r.faults
+        .push(fault(s(6), "partition", &[], &["edge", "hub"]));
+    assert_eq!(check(&r), Vec::<String>::new());
+}
+
+#[test]
 fn a_crash_of_the_server_explains_every_ending_but_another_link_explains_none() {
     let mut r = run();
     r.conns.push(ended(1, "a1", &[server_frame(TEXT, b"hi")]));
