@@ -70,8 +70,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
     config.max_message_size = args.max_message;
 
     let mut checker = Checker::new(config);
-    let mut listing = Listing { frames: Vec::new(), previews: Vec::new(), show: args.show, current: Vec::new() };
-    let verdict = checker.feed_with(&bytes, &mut listing).and_then(|()| checker.finish());
+    let mut listing = Listing {
+        frames: Vec::new(),
+        previews: Vec::new(),
+        show: args.show,
+        current: Vec::new(),
+    };
+    let verdict = checker
+        .feed_with(&bytes, &mut listing)
+        .and_then(|()| checker.finish());
 
     let out = match args.format {
         Format::Text => text_report(&args, direction, &bytes, &listing, &verdict),
@@ -88,14 +95,19 @@ fn read_input(args: &CheckArgs) -> Result<Vec<u8>, String> {
     let read = if name == "-" {
         std::io::stdin().lock().read_to_end(&mut raw).map(|_| ())
     } else {
-        std::fs::File::open(&args.input).and_then(|mut f| f.read_to_end(&mut raw)).map(|_| ())
+        std::fs::File::open(&args.input)
+            .and_then(|mut f| f.read_to_end(&mut raw))
+            .map(|_| ())
     };
     read.map_err(|e| format!("cannot read {name}: {e}"))?;
     if !args.hex {
         return Ok(raw);
     }
     let text = String::from_utf8(raw).map_err(|e| {
-        format!("{name}: --hex input is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())
+        format!(
+            "{name}: --hex input is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
     })?;
     hex_input::decode(&text).map_err(|e| format!("{name}:{e}"))
 }
@@ -145,7 +157,13 @@ fn opcode_name(opcode: u8) -> &'static str {
 fn preview_text(bytes: &[u8], total: u64) -> String {
     let mut s: String = bytes
         .iter()
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
         .collect();
     if total > bytes.len() as u64 {
         s.push('…');
@@ -160,7 +178,12 @@ fn text_report(
     listing: &Listing,
     verdict: &Result<StreamEnd, Violation>,
 ) -> String {
-    let mut out = format!("{}: {} bytes, direction {}\n", args.input.display(), bytes.len(), direction.short());
+    let mut out = format!(
+        "{}: {} bytes, direction {}\n",
+        args.input.display(),
+        bytes.len(),
+        direction.short()
+    );
     for (h, preview) in listing.frames.iter().zip(&listing.previews) {
         out += &format!(
             "  #{:<5} @{:<8} {} {:<12} {:<8} len={:<8} {}\n",
@@ -168,7 +191,11 @@ fn text_report(
             h.offset,
             if h.fin { "FIN" } else { "   " },
             opcode_name(h.opcode),
-            if h.mask.is_some() { "masked" } else { "unmasked" },
+            if h.mask.is_some() {
+                "masked"
+            } else {
+                "unmasked"
+            },
             h.payload_len,
             preview_text(preview, h.payload_len),
         );
@@ -176,12 +203,20 @@ fn text_report(
     match verdict {
         Ok(end) => {
             if end.frames as usize > listing.frames.len() {
-                out += &format!("  ... {} more frames not shown\n", end.frames as usize - listing.frames.len());
+                out += &format!(
+                    "  ... {} more frames not shown\n",
+                    end.frames as usize - listing.frames.len()
+                );
             }
-            out += &format!("clean: {} frames, {} bytes, ends at a frame boundary", end.frames, end.bytes);
+            out += &format!(
+                "clean: {} frames, {} bytes, ends at a frame boundary",
+                end.frames, end.bytes
+            );
             match &end.close {
                 Some(close) => {
-                    let code = close.code.map_or("no status code".to_string(), |c| format!("code {c}"));
+                    let code = close
+                        .code
+                        .map_or("no status code".to_string(), |c| format!("code {c}"));
                     out += &format!(", closed with {code} {:?}\n", close.reason);
                 }
                 None => out += ", no Close frame\n",

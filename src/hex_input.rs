@@ -29,7 +29,11 @@ pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
         while i < chars.len() {
             let (at, c) = chars[i];
             let col = line[..at].chars().count() + 1;
-            let err = |what: String| HexError { line: line_no + 1, col, what };
+            let err = |what: String| HexError {
+                line: line_no + 1,
+                col,
+                what,
+            };
             if c.is_whitespace() || c == ':' || c == ',' {
                 i += 1;
                 continue;
@@ -38,12 +42,20 @@ pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
                 i += 2;
                 continue;
             }
-            let hi = c.to_digit(16).ok_or_else(|| err(format!("expected a hex digit, found {c:?}")))?;
+            let hi = c
+                .to_digit(16)
+                .ok_or_else(|| err(format!("expected a hex digit, found {c:?}")))?;
             let lo = match chars.get(i + 1) {
                 Some((_, d)) => d.to_digit(16).ok_or_else(|| {
-                    err(format!("byte starting with {c:?} needs a second hex digit, found {d:?}"))
+                    err(format!(
+                        "byte starting with {c:?} needs a second hex digit, found {d:?}"
+                    ))
                 })?,
-                None => return Err(err(format!("byte starting with {c:?} needs a second hex digit"))),
+                None => {
+                    return Err(err(format!(
+                        "byte starting with {c:?} needs a second hex digit"
+                    )))
+                }
             };
             out.push((hi * 16 + lo) as u8);
             i += 2;
@@ -59,7 +71,10 @@ mod tests {
     #[test]
     fn accepts_the_common_hex_dump_spellings() {
         assert_eq!(decode("81 05 48656c6c6f").unwrap(), b"\x81\x05Hello");
-        assert_eq!(decode("0x81,0x00 # a ping\n8a:00").unwrap(), [0x81, 0, 0x8a, 0]);
+        assert_eq!(
+            decode("0x81,0x00 # a ping\n8a:00").unwrap(),
+            [0x81, 0, 0x8a, 0]
+        );
     }
 
     #[test]

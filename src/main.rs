@@ -4,8 +4,11 @@
 //! (a violation, a failing seed), 2 bad usage or unreadable input.
 
 mod check;
+mod explore;
+mod fuzz;
 mod hex_input;
 mod serve;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,14 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the agent hub on real TCP.
     Serve(serve::ServeArgs),
+    /// Run scenario files through the simulation over their seeds.
+    Run(simulate::RunArgs),
+    /// Replay one seed of a scenario: the command every failure prints.
+    Replay(simulate::ReplayArgs),
+    /// Sweep every scenario in a directory over many seeds (the main job).
+    Explore(explore::ExploreArgs),
+    /// Search generated interleavings with proptest; save each shrunk failure as a scenario file.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +50,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Run(args) => simulate::run(args),
+        Command::Replay(args) => simulate::replay(args),
+        Command::Explore(args) => explore::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     }
 }

@@ -33,7 +33,9 @@ pub mod rng;
 mod run;
 pub mod scenario;
 pub mod scenario_file;
+pub mod schedule;
 pub mod server;
+pub mod sweep;
 mod tap;
 pub mod trace;
 mod world;
@@ -44,7 +46,8 @@ pub use chaos::{ChaosConfig, ChaosStream};
 pub use record::RunRecord;
 pub use run::{run_once, RunOutcome};
 pub use scenario::{
-    AgentSpec, AgentStep, HeartbeatKind, HubSettings, Scenario, WorldAction, WorldStep,
+    AgentSpec, AgentStep, Anchor, AnchorEvent, AnchoredStep, HeartbeatKind, HubSettings, Scenario,
+    Trigger, WorldAction, WorldStep,
 };
 pub use scenario_file::{Expect, ScenarioError, ScenarioFile};
 pub use server::{

@@ -79,6 +79,11 @@ pub struct Tap {
     pub reader_end: ReaderEnd,
     /// Simulated time the reader's side ended (`None` while it is still open).
     pub ended_at: Option<Duration>,
+    /// The reader stopped reading on purpose (an agent's `stop_reading`) at this
+    /// time and had not resumed by the end of the run; `None` if it never stopped
+    /// or read again afterwards. Bytes written after that point may be sitting
+    /// unread in the network: the reader's view of the stream's end says nothing.
+    pub stopped_reading_at: Option<Duration>,
 }
 
 /// How a reader stopped reading a direction.
@@ -121,6 +126,10 @@ pub struct ConnRecord {
     pub host: String,
     /// The server's own number for it (the hub's `conn` field), once known.
     pub server_conn: Option<u64>,
+    /// Which incarnation of the server numbered it: 0 for the first, one more
+    /// after each crash or bounce of the server's host (a new server numbers its
+    /// connections from 1 again, so `server_conn` alone is ambiguous).
+    pub server_incarnation: u64,
     /// Simulated time of the connect.
     pub opened_at: Duration,
     /// Bytes server to agent.

@@ -4,9 +4,11 @@
 //! It steps turmoil tick by tick (never `run()`, which only knows about
 //! clients), applies the scenario's world steps between ticks, and stops at
 //! quiescence (every script done, every world step applied, no byte moved for
-//! longer than anything can be in flight) or at the scenario's limit, when it
-//! lists what was still pending. A panic in a host becomes the end of the run,
-//! not a crash of the caller.
+//! longer than anything can be in flight, and the server, by its hub-schema
+//! events, neither handshaking nor closing a connection) or at the scenario's
+//! limit, when it lists what was still pending. A panic in a host becomes the
+//! end of the run, not a crash of the caller. Seeds are printed by the callers
+//! (the CLI, test failures), not here: a search runs thousands.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,7 +22,7 @@ use turmoil::Sim;
 
 use crate::agent::{token_for, Board};
 use crate::record::{Bounds, Push, RunEnd, RunRecord};
-use crate::scenario::{Scenario, WorldAction, WorldStep};
+use crate::scenario::{AnchoredStep, Scenario, WorldAction, WorldStep};
 use crate::server::{ServerFactory, ServerSetup, SimServer};
 use crate::tap::{ChaosStats, Recorder};
 use crate::trace::{self, sim_event, Collected, SimLayer};
@@ -51,12 +53,17 @@ pub fn run_once(scenario: &Scenario, server: &dyn ServerFactory, seed: u64) -> R
          tokio's select! order is OS-random and a seed does not replay"
         );
     }
-    // Seeds are loud: whatever happens next, this line says how to get it again.
-    eprintln!(
-        "wsrace-sim: scenario {} server {} seed {seed}",
-        scenario.name,
-        server.name()
-    );
+    // `count` expanded: from here on every agent is one entry.
+    let expanded;
+    let scenario = if scenario.agents.iter().any(|a| a.count.is_some()) {
+        expanded = Scenario {
+            agents: scenario.expanded_agents(),
+            ..scenario.clone()
+        };
+        &expanded
+    } else {
+        scenario
+    };
 
     let rec = Recorder::default();
     let out = Arc::new(Mutex::new(Collected::default()));
@@ -146,6 +153,14 @@ fn lock(out: &Mutex<Collected>) -> std::sync::MutexGuard<'_, Collected> {
     out.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An anchored step during a run: `due` is `(event time, event + delay)` once
+/// its event has happened.
+struct Anchored<'s> {
+    step: &'s AnchoredStep,
+    due: Option<(Duration, Duration)>,
+    applied: bool,
+}
+
 struct Driver<'r> {
     scenario: &'r Scenario,
     rec: &'r Recorder,
@@ -167,6 +182,16 @@ impl Driver<'_> {
         let mut world: Vec<&WorldStep> = self.scenario.steps.iter().collect();
         world.sort_by_key(|s| s.at_ms); // stable: equal times keep file order
         let mut next = 0;
+        let mut anchored: Vec<Anchored<'_>> = self
+            .scenario
+            .anchored
+            .iter()
+            .map(|step| Anchored {
+                step,
+                due: None,
+                applied: false,
+            })
+            .collect();
         let mut steps = 0u64;
         let mut failure: Option<String> = None;
         let quiescent = loop {
@@ -175,6 +200,26 @@ impl Driver<'_> {
             while next < world.len() && Duration::from_millis(world[next].at_ms) <= now {
                 self.apply(sim, &world[next].action, now);
                 next += 1;
+            }
+            // Anchored steps whose event has happened, at the first tick
+            // boundary at or after event + delay, in file order.
+            for a in anchored.iter_mut().filter(|a| !a.applied) {
+                let Some((event_at, due)) = a.due else {
+                    continue;
+                };
+                if due <= now {
+                    a.applied = true;
+                    let what = a.step.action.describe();
+                    let trigger = a.step.trigger.describe();
+                    sim_event!(
+                        "sim",
+                        "sim.anchored",
+                        step = what.as_str(),
+                        trigger = trigger.as_str(),
+                        event_at = secs(event_at).as_str()
+                    );
+                    self.apply(sim, &a.step.action, now);
+                }
             }
             match catch_unwind(AssertUnwindSafe(|| sim.step())) {
                 Ok(Ok(_)) => {}
@@ -194,11 +239,21 @@ impl Driver<'_> {
             }
             steps += 1;
             let now = sim.elapsed();
+            if anchored.iter().any(|a| a.due.is_none()) {
+                let st = self.rec.lock();
+                for a in anchored.iter_mut().filter(|a| a.due.is_none()) {
+                    if let (_, Some(at)) = st.anchors.progress(&a.step.trigger) {
+                        a.due = Some((at, at + Duration::from_millis(a.step.delay_ms)));
+                    }
+                }
+            }
             let scripts_done = self.board.borrow().values().all(|s| s.done)
                 && self.board.borrow().len() == self.scenario.agents.len();
             if scripts_done
                 && next == world.len()
+                && anchored.iter().all(|a| a.applied)
                 && now.saturating_sub(self.rec.lock().last_activity) >= quiet
+                && self.rec.lock().server_work.idle()
             {
                 break true;
             }
@@ -213,7 +268,7 @@ impl Driver<'_> {
             if let Some(f) = failure {
                 pending.push(format!("sim: {f}"));
             }
-            pending.extend(self.pending(&world[next..]));
+            pending.extend(self.pending(&world[next..], &anchored));
         }
         sim_event!(
             "sim",
@@ -232,7 +287,7 @@ impl Driver<'_> {
         )
     }
 
-    fn pending(&self, world: &[&WorldStep]) -> Vec<String> {
+    fn pending(&self, world: &[&WorldStep], anchored: &[Anchored<'_>]) -> Vec<String> {
         let mut out = Vec::new();
         for spec in &self.scenario.agents {
             match self.board.borrow().get(&spec.name) {
@@ -249,6 +304,7 @@ impl Driver<'_> {
         for (id, agent, addr) in self.rec.open_conns() {
             out.push(format!("conn #{id} (agent {agent}, {addr}): still open"));
         }
+        out.extend(self.rec.lock().server_work.pending());
         for s in world {
             out.push(format!(
                 "world step at {}: {:?} not applied",
@@ -256,10 +312,34 @@ impl Driver<'_> {
                 s.action
             ));
         }
+        for a in anchored.iter().filter(|a| !a.applied) {
+            let trigger = &a.step.trigger;
+            let what = a.step.action.describe();
+            let state = match a.due {
+                Some((_, due)) => format!("due at {}, not applied", secs(due)),
+                None => {
+                    let (seen, _) = self.rec.lock().anchors.progress(trigger);
+                    let anchor = trigger.anchor();
+                    format!(
+                        "waiting for {}'s {} {} ({seen} so far)",
+                        anchor.agent,
+                        crate::scenario::ordinal(anchor.nth),
+                        anchor.event.name()
+                    )
+                }
+            };
+            out.push(format!(
+                "world step `{what}` {}: {state}",
+                trigger.describe()
+            ));
+        }
         out
     }
 
     fn apply(&mut self, sim: &mut Sim<'_>, action: &WorldAction, now: Duration) {
+        // A world step starts work (a push to write, a link to cut): the quiet
+        // period before quiescence counts from it, not from the last byte before.
+        self.rec.lock().last_activity = now;
         let fault = |kind: &str, hosts: &[&String]| {
             self.rec.fault(
                 now,
@@ -324,6 +404,12 @@ impl Driver<'_> {
             WorldAction::Bounce { host } => {
                 sim.bounce(host.as_str());
                 fault("bounce", &[host]);
+            }
+            WorldAction::Shutdown => {
+                let result = self.server.shutdown();
+                let accepted = result.is_ok();
+                let error = result.err().unwrap_or_default();
+                sim_event!("sim", "sim.shutdown", accepted, error = error.as_str());
             }
         }
     }

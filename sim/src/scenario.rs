@@ -11,8 +11,12 @@ use crate::chaos::ChaosConfig;
 
 /// One scenario. [`Scenario::new`] gives working defaults for everything but
 /// the agents and steps.
+///
+/// In TOML, time steps and anchored steps are one list, `[[steps]]`: a step
+/// with `at_ms` lands in [`steps`](Scenario::steps), one with `after`/`when` in
+/// [`anchored`](Scenario::anchored) (serde goes through `repr::ScenarioRepr`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "repr::ScenarioRepr", into = "repr::ScenarioRepr")]
 pub struct Scenario {
     /// Stable name, used in traces and reports.
     pub name: String,
@@ -33,6 +37,9 @@ pub struct Scenario {
     pub agents: Vec<AgentSpec>,
     /// Harness actions anchored in simulated time, run in order.
     pub steps: Vec<WorldStep>,
+    /// Harness actions anchored on agents' lifecycle events ("after a1's 3rd
+    /// heartbeat"), each applied once its event has happened.
+    pub anchored: Vec<AnchoredStep>,
 }
 
 impl Default for Scenario {
@@ -55,7 +62,14 @@ impl Scenario {
             chaos: ChaosConfig::default(),
             agents: Vec::new(),
             steps: Vec::new(),
+            anchored: Vec::new(),
         }
+    }
+
+    /// The agents with every `count` expanded (`a` with `count = 3` is `a1`,
+    /// `a2`, `a3`), in registration order: the agents a run starts.
+    pub fn expanded_agents(&self) -> Vec<AgentSpec> {
+        self.agents.iter().flat_map(AgentSpec::expand).collect()
     }
 }
 
@@ -97,6 +111,11 @@ pub struct AgentSpec {
     pub token: Option<String>,
     /// The script, run in order.
     pub script: Vec<AgentStep>,
+    /// `Some(n)`: this entry stands for `n` agents named `<name>1` ..
+    /// `<name><n>`, all alike (same host, token and script). `None`: one agent
+    /// called `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 fn default_host() -> String {
@@ -111,6 +130,28 @@ impl AgentSpec {
             host: default_host(),
             token: None,
             script,
+            count: None,
+        }
+    }
+
+    /// This entry stands for `count` agents (see [`AgentSpec::count`]).
+    pub fn times(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// The agents this entry stands for: itself without `count`, or `count`
+    /// copies named `<name>1` .. `<name><count>`.
+    pub fn expand(&self) -> Vec<AgentSpec> {
+        match self.count {
+            None => vec![self.clone()],
+            Some(n) => (1..=n)
+                .map(|i| AgentSpec {
+                    name: format!("{}{i}", self.name),
+                    count: None,
+                    ..self.clone()
+                })
+                .collect(),
         }
     }
 }
@@ -209,4 +250,267 @@ pub enum WorldAction {
     Bounce {
         host: String,
     },
+    /// The server's graceful shutdown ([`SimServer::shutdown`](crate::SimServer::shutdown)):
+    /// the hub closes every connection with 1001 and stops accepting.
+    Shutdown,
+}
+
+impl WorldAction {
+    /// In words, for reports: `push to a1`, `partition hub-agents`, `shutdown`.
+    pub fn describe(&self) -> String {
+        match self {
+            WorldAction::Push { agent } => format!("push to {agent}"),
+            WorldAction::Partition { a, b } => format!("partition {a}-{b}"),
+            WorldAction::Repair { a, b } => format!("repair {a}-{b}"),
+            WorldAction::Hold { a, b } => format!("hold {a}-{b}"),
+            WorldAction::Release { a, b } => format!("release {a}-{b}"),
+            WorldAction::Latency { a, b, ms } => format!("latency {a}-{b} {ms} ms"),
+            WorldAction::Crash { host } => format!("crash {host}"),
+            WorldAction::Bounce { host } => format!("bounce {host}"),
+            WorldAction::Shutdown => "shutdown".to_owned(),
+        }
+    }
+}
+
+/// A harness action anchored on a lifecycle event instead of a time. In a
+/// file: a `[[steps]]` entry with `after = { ... }` or `when = { ... }` in place
+/// of `at_ms`, and optionally `delay_ms`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchoredStep {
+    pub trigger: Trigger,
+    /// Simulated time from the event to the action; the action still waits
+    /// for the first tick boundary at or after that.
+    pub delay_ms: u64,
+    pub action: WorldAction,
+}
+
+/// Which moment of the anchor's event a step waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// `after`: the event is complete (for `push_write`: the frame's last byte
+    /// went to the transport).
+    After(Anchor),
+    /// `when`: the event has begun (for `push_write`: the frame's first byte
+    /// went to the transport, the rest may still be on its way). Every other
+    /// event is an instant, so there `when` and `after` agree.
+    When(Anchor),
+}
+
+impl Trigger {
+    pub fn anchor(&self) -> &Anchor {
+        match self {
+            Trigger::After(a) | Trigger::When(a) => a,
+        }
+    }
+
+    /// `after a1's 3rd heartbeat`, `when the server begins writing its 2nd push to a1`.
+    pub fn describe(&self) -> String {
+        let a = self.anchor();
+        let (agent, nth) = (&a.agent, ordinal(a.nth));
+        let edge = match self {
+            Trigger::After(_) => "after",
+            Trigger::When(_) => "when",
+        };
+        match (self, a.event) {
+            (Trigger::When(_), AnchorEvent::PushWrite) => {
+                format!("when the server begins writing its {nth} push to {agent}")
+            }
+            (Trigger::After(_), AnchorEvent::PushWrite) => {
+                format!("after the server wrote its {nth} push to {agent}")
+            }
+            (_, e) => format!("{edge} {agent}'s {nth} {}", e.noun()),
+        }
+    }
+}
+
+/// `agent`'s `nth` occurrence of `event` (counted per run, from 1, over all of
+/// the agent's connections).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    pub agent: String,
+    pub event: AnchorEvent,
+    pub nth: u32,
+}
+
+/// Lifecycle events a step can be anchored on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorEvent {
+    /// The agent completed an upgrade (got its 101).
+    Connected,
+    /// The agent sent a heartbeat (the whole Ping or JSON heartbeat was written).
+    Heartbeat,
+    /// A push arrived at the agent (a complete `{"type":"push",...}` message).
+    PushReceived,
+    /// The server wrote a push frame (a text frame whose payload starts with
+    /// `{"type":"push"`) to one of the agent's connections, as seen by the byte
+    /// tap between the server and the network.
+    PushWrite,
+    /// One of the agent's upgraded connections ended (its reader saw the end
+    /// of the stream or an error, or the agent hung up).
+    Closed,
+}
+
+impl AnchorEvent {
+    pub const ALL: [AnchorEvent; 5] = [
+        AnchorEvent::Connected,
+        AnchorEvent::Heartbeat,
+        AnchorEvent::PushReceived,
+        AnchorEvent::PushWrite,
+        AnchorEvent::Closed,
+    ];
+
+    /// The name in a file: `push_write`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnchorEvent::Connected => "connected",
+            AnchorEvent::Heartbeat => "heartbeat",
+            AnchorEvent::PushReceived => "push_received",
+            AnchorEvent::PushWrite => "push_write",
+            AnchorEvent::Closed => "closed",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            AnchorEvent::Connected => "upgrade",
+            AnchorEvent::Heartbeat => "heartbeat",
+            AnchorEvent::PushReceived => "push received",
+            AnchorEvent::PushWrite => "push written",
+            AnchorEvent::Closed => "connection end",
+        }
+    }
+}
+
+/// `1st`, `2nd`, `3rd`, `11th`, `22nd`.
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// How a scenario reads and writes: `[[steps]]` holds both kinds of step.
+pub(crate) mod repr {
+    use serde::{Deserialize, Serialize};
+
+    use super::{
+        AgentSpec, Anchor, AnchoredStep, HubSettings, Scenario, Trigger, WorldAction, WorldStep,
+    };
+    use crate::chaos::ChaosConfig;
+
+    #[derive(Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    pub(crate) struct ScenarioRepr {
+        name: String,
+        tick_ms: u64,
+        limit_ms: u64,
+        min_latency_ms: u64,
+        max_latency_ms: u64,
+        hub: HubSettings,
+        chaos: ChaosConfig,
+        agents: Vec<AgentSpec>,
+        steps: Vec<StepRepr>,
+    }
+
+    impl Default for ScenarioRepr {
+        fn default() -> Self {
+            Scenario::default().into()
+        }
+    }
+
+    /// One `[[steps]]` entry: exactly one of `at_ms`, `after`, `when` (the
+    /// loader says so with a location; plain serde takes them in that order).
+    #[derive(Clone, Serialize, Deserialize)]
+    pub(crate) struct StepRepr {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub after: Option<Anchor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub when: Option<Anchor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub delay_ms: Option<u64>,
+        #[serde(flatten)]
+        pub action: WorldAction,
+    }
+
+    impl From<ScenarioRepr> for Scenario {
+        fn from(r: ScenarioRepr) -> Self {
+            let mut steps = Vec::new();
+            let mut anchored = Vec::new();
+            for s in r.steps {
+                let delay_ms = s.delay_ms.unwrap_or(0);
+                match (s.at_ms, s.after, s.when) {
+                    (None, Some(a), _) => anchored.push(AnchoredStep {
+                        trigger: Trigger::After(a),
+                        delay_ms,
+                        action: s.action,
+                    }),
+                    (None, None, Some(a)) => anchored.push(AnchoredStep {
+                        trigger: Trigger::When(a),
+                        delay_ms,
+                        action: s.action,
+                    }),
+                    (at, _, _) => steps.push(WorldStep {
+                        at_ms: at.unwrap_or(0),
+                        action: s.action,
+                    }),
+                }
+            }
+            Scenario {
+                name: r.name,
+                tick_ms: r.tick_ms,
+                limit_ms: r.limit_ms,
+                min_latency_ms: r.min_latency_ms,
+                max_latency_ms: r.max_latency_ms,
+                hub: r.hub,
+                chaos: r.chaos,
+                agents: r.agents,
+                steps,
+                anchored,
+            }
+        }
+    }
+
+    impl From<Scenario> for ScenarioRepr {
+        fn from(s: Scenario) -> Self {
+            let timed = s.steps.into_iter().map(|w| StepRepr {
+                at_ms: Some(w.at_ms),
+                after: None,
+                when: None,
+                delay_ms: None,
+                action: w.action,
+            });
+            let anchored = s.anchored.into_iter().map(|a| {
+                let (after, when) = match a.trigger {
+                    Trigger::After(x) => (Some(x), None),
+                    Trigger::When(x) => (None, Some(x)),
+                };
+                StepRepr {
+                    at_ms: None,
+                    after,
+                    when,
+                    delay_ms: (a.delay_ms != 0).then_some(a.delay_ms),
+                    action: a.action,
+                }
+            });
+            ScenarioRepr {
+                name: s.name,
+                tick_ms: s.tick_ms,
+                limit_ms: s.limit_ms,
+                min_latency_ms: s.min_latency_ms,
+                max_latency_ms: s.max_latency_ms,
+                hub: s.hub,
+                chaos: s.chaos,
+                agents: s.agents,
+                steps: timed.chain(anchored).collect(),
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use turmoil::net::{TcpListener, TcpStream};
 use wsrace_hub::{Config, Hub, Tokens};
 
@@ -20,6 +21,7 @@ use crate::chaos::{ChaosConfig, ChaosStream};
 use crate::rng::SimRng;
 use crate::scenario::HubSettings;
 use crate::tap::{Recorder, Side};
+use crate::trace::sim_event;
 
 /// The server's turmoil host name.
 pub const HOST: &str = "hub";
@@ -64,6 +66,49 @@ pub trait SimServer {
     fn registry(&self) -> Option<BTreeMap<String, u64>> {
         None
     }
+
+    /// Begins the server's graceful shutdown (the scenario step `shutdown`).
+    /// The driver calls it between ticks, outside any host: it only signals,
+    /// and the shutdown itself runs inside the server's host on its next tick
+    /// ([`serve_with_shutdown`] does that with a [`ShutdownSignal`]). `Err`
+    /// says why not (including "this server cannot shut down").
+    fn shutdown(&self) -> Result<(), String> {
+        Err("server does not support shutdown".to_owned())
+    }
+}
+
+/// A shutdown request from the driver to a server's host. Signalling needs no
+/// runtime; waiting happens inside the host.
+#[derive(Clone, Debug, Default)]
+pub struct ShutdownSignal(Rc<Notify>);
+
+impl ShutdownSignal {
+    /// Asks for the shutdown; the waiter wakes on the host's next tick. A
+    /// request before anyone waits is kept for the first waiter.
+    pub fn request(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for a request.
+    pub async fn requested(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// Serves with `serve`; when `signal` is requested, runs `shutdown` alongside
+/// it inside the host (the server's own graceful shutdown: `Hub::shutdown`).
+/// Ends once both have ended.
+pub async fn serve_with_shutdown(
+    serve: impl Future<Output = ()>,
+    signal: ShutdownSignal,
+    shutdown: impl Future<Output = ()>,
+) {
+    let on_request = async move {
+        signal.requested().await;
+        sim_event!("sim", "server.shutdown_requested");
+        shutdown.await;
+    };
+    tokio::join!(serve, on_request);
 }
 
 /// The listener a server is handed: turmoil's, with every accepted stream
@@ -172,27 +217,44 @@ pub fn hub_config(s: &HubSettings) -> Config {
 struct HubServer {
     config: Config,
     tokens: Tokens,
-    /// The running incarnation (a bounce starts a new hub).
-    current: RefCell<Option<Hub>>,
+    /// The running incarnation (a bounce starts a new hub) and its shutdown signal.
+    current: RefCell<Option<(Hub, ShutdownSignal)>>,
 }
 
 impl SimServer for HubServer {
     fn serve(&self, listener: SimListener) -> LocalFuture {
         let hub = Hub::new(self.config.clone(), self.tokens.clone());
-        *self.current.borrow_mut() = Some(hub.clone());
-        Box::pin(async move { hub.serve(listener).await })
+        let signal = ShutdownSignal::default();
+        *self.current.borrow_mut() = Some((hub.clone(), signal.clone()));
+        let closer = hub.clone();
+        Box::pin(async move {
+            serve_with_shutdown(hub.serve(listener), signal, async move {
+                closer.shutdown().await
+            })
+            .await
+        })
     }
 
     fn send(&self, agent: &str, text: &str) -> Result<(), String> {
         match &*self.current.borrow() {
-            Some(hub) => hub.send(agent, text).map_err(|e| e.to_string()),
+            Some((hub, _)) => hub.send(agent, text).map_err(|e| e.to_string()),
+            None => Err("hub not started".to_owned()),
+        }
+    }
+
+    fn shutdown(&self) -> Result<(), String> {
+        match &*self.current.borrow() {
+            Some((_, signal)) => {
+                signal.request();
+                Ok(())
+            }
             None => Err("hub not started".to_owned()),
         }
     }
 
     fn registry(&self) -> Option<BTreeMap<String, u64>> {
         let hub = self.current.borrow();
-        let agents = hub.as_ref()?.agents();
+        let agents = hub.as_ref()?.0.agents();
         Some(
             agents
                 .into_iter()

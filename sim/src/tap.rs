@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::agent::AnchorLog;
 use crate::record::{ConnRecord, Fault, Push, ReaderEnd, Tap, WriteSpan};
 
 /// Counts of what the chaos transport did, for tests and benchmarks.
@@ -49,10 +50,76 @@ pub(crate) struct State {
     pub pushes: Vec<Push>,
     pub received_pushes: BTreeMap<String, Vec<String>>,
     pub stats: ChaosStats,
+    /// Lifecycle events anchored world steps wait for.
+    pub anchors: AnchorLog,
     /// Simulated time of the last byte moved or connection opened anywhere.
     pub last_activity: Duration,
     /// The run is over: teardown (dropping hosts closes streams) records nothing.
     pub frozen: bool,
+    /// The server's incarnation: one more after each crash or bounce of its host.
+    pub server_incarnation: u64,
+    /// What the server's current incarnation still has to do, by its events.
+    pub server_work: ServerWork,
+}
+
+/// Work the server has announced and not finished, from its hub-schema events
+/// (`source == "hub"`; a server without them never has any): connections accepted
+/// but neither registered nor rejected, and connections between `shutdown.begun`
+/// and `conn.closed`. Kept up to date by the trace layer, event by event, so the
+/// driver asks it every tick for the price of an `is_empty`. A crash or bounce of
+/// the server's host ends it all.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ServerWork {
+    /// Server conn -> when it was accepted, until registered, rejected or ending.
+    pub handshaking: BTreeMap<u64, Duration>,
+    /// Server conn -> its `shutdown.begun`, until `conn.closed`.
+    pub closing: BTreeMap<u64, Duration>,
+}
+
+impl ServerWork {
+    /// Nothing left to wait for.
+    pub fn idle(&self) -> bool {
+        self.handshaking.is_empty() && self.closing.is_empty()
+    }
+
+    /// Takes note of one server event (`conn` is its `conn` field).
+    pub fn event(&mut self, name: &str, conn: u64, at: Duration) {
+        match name {
+            "conn.accepted" => {
+                self.handshaking.insert(conn, at);
+            }
+            "conn.registered" | "handshake.rejected" => {
+                self.handshaking.remove(&conn);
+            }
+            "shutdown.begun" => {
+                self.handshaking.remove(&conn);
+                self.closing.entry(conn).or_insert(at);
+            }
+            "conn.closed" => {
+                self.handshaking.remove(&conn);
+                self.closing.remove(&conn);
+            }
+            _ => {}
+        }
+    }
+
+    /// One line per connection still waited for, for the run's pending list.
+    pub fn pending(&self) -> Vec<String> {
+        let secs = crate::oracle::secs;
+        let hs = self.handshaking.iter().map(|(n, at)| {
+            format!(
+                "server conn {n}: accepted at {}, neither registered nor rejected (handshake pending)",
+                secs(*at)
+            )
+        });
+        let cl = self.closing.iter().map(|(n, at)| {
+            format!(
+                "server conn {n}: shutdown.begun at {}, no conn.closed yet (close handshake or write pending)",
+                secs(*at)
+            )
+        });
+        hs.chain(cl).collect()
+    }
 }
 
 impl State {
@@ -113,6 +180,7 @@ impl Recorder {
                         agent: String::new(),
                         host: String::new(),
                         server_conn: None,
+                        server_incarnation: 0,
                         opened_at: at,
                         s2c: Tap::default(),
                         c2s: Tap::default(),
@@ -148,9 +216,10 @@ impl Recorder {
 
     /// The server announced its own number for the stream from `peer`
     /// (`conn.accepted`): it belongs to the newest server-joined slot of that
-    /// address that has no number yet.
+    /// address that has no number yet, numbered by the current incarnation.
     pub fn note_server_conn(&self, peer: &str, server_conn: u64) {
         let mut st = self.lock();
+        let incarnation = st.server_incarnation;
         let State { slots, by_addr, .. } = &mut *st;
         if let Some(ix) = by_addr.get(peer) {
             if let Some(&i) = ix
@@ -159,6 +228,7 @@ impl Recorder {
                 .find(|&&i| slots[i].server_joined && slots[i].rec.server_conn.is_none())
             {
                 slots[i].rec.server_conn = Some(server_conn);
+                slots[i].rec.server_incarnation = incarnation;
             }
         }
     }
@@ -186,6 +256,11 @@ impl Recorder {
             at,
             writer: writer.to_owned(),
         });
+        if side == Side::Server {
+            let State { slots, anchors, .. } = &mut *st;
+            let rec = &slots[id as usize - 1].rec;
+            anchors.server_wrote(id, &rec.agent, &rec.s2c.written, &rec.s2c.writes, at);
+        }
     }
 
     /// Bytes that `side` read from connection `id`.
@@ -219,10 +294,24 @@ impl Recorder {
         }
     }
 
+    /// A hub-schema event from the server (see [`ServerWork`]).
+    pub fn server_event(&self, name: &str, conn: u64) {
+        let at = now();
+        let mut st = self.lock();
+        if !st.frozen {
+            st.server_work.event(name, conn, at);
+        }
+    }
+
     pub fn fault(&self, at: Duration, kind: &str, conns: Vec<u64>, hosts: Vec<String>) {
         let mut st = self.lock();
         if st.frozen {
             return;
+        }
+        // The oracles count incarnations the same way, from the trace's `fault` events.
+        if matches!(kind, "crash" | "bounce") && hosts.iter().any(|h| h == crate::server::HOST) {
+            st.server_incarnation += 1;
+            st.server_work = ServerWork::default();
         }
         st.faults.push(Fault {
             at,
@@ -248,5 +337,43 @@ impl Recorder {
             })
             .map(|s| (s.rec.id, s.rec.agent.clone(), s.addr.clone()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServerWork;
+    use std::time::Duration;
+
+    #[test]
+    fn server_work_follows_handshakes_and_shutdowns() {
+        let ms = Duration::from_millis;
+        let mut w = ServerWork::default();
+        assert!(w.idle());
+        // A hold during the upgrade: accepted, nothing more.
+        w.event("conn.accepted", 1, ms(100));
+        w.event("conn.accepted", 2, ms(200));
+        w.event("conn.registered", 2, ms(210));
+        assert!(!w.idle());
+        assert_eq!(
+            w.pending(),
+            ["server conn 1: accepted at 0.100000s, neither registered nor rejected (handshake pending)"]
+        );
+        w.event("handshake.rejected", 1, ms(10_100));
+        assert!(w.idle());
+        // Registered connections are idle; a shutdown is work until conn.closed.
+        w.event("heartbeat", 2, ms(300));
+        w.event("shutdown.begun", 2, ms(310));
+        w.event("close.sent", 2, ms(320));
+        assert!(!w.idle());
+        assert!(w.pending()[0].starts_with("server conn 2: shutdown.begun at 0.310000s"));
+        w.event("conn.closed", 2, ms(5_320));
+        assert!(w.idle());
+        // Shut down during the hub's own shutdown, never registered.
+        w.event("conn.accepted", 3, ms(400));
+        w.event("shutdown.begun", 3, ms(410));
+        assert_eq!(w.pending().len(), 1);
+        w.event("conn.closed", 3, ms(420));
+        assert!(w.idle());
     }
 }

@@ -143,6 +143,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SimLayer {
                 self.rec.note_server_conn(peer, conn);
             }
         }
+        // The server's pending work, for the driver's quiescence check.
+        if source == "hub" {
+            let conn = f.list.iter().find(|(n, _)| n == "conn");
+            if let Some(conn) = conn.and_then(|(_, v)| v.parse().ok()) {
+                self.rec.server_event(&name, conn);
+            }
+        }
         let host = ctx.event_scope(ev).and_then(|scope| {
             scope
                 .from_root()

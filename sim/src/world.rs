@@ -81,6 +81,10 @@ pub(crate) fn build<'a>(
             server
                 .serve(SimListener::new(listener, rec, chaos, rng))
                 .await;
+            // A server that stopped serving (after a shutdown) keeps its host:
+            // its connections' tasks and sockets live on, and a finished host
+            // would no longer be ticked.
+            std::future::pending::<()>().await;
             Ok(())
         }
     });

@@ -11,7 +11,10 @@ use std::rc::Rc;
 use wsrace_hub::Tokens;
 use wsrace_zoo::{Design, ZooHub};
 
-use crate::server::{hub_config, LocalFuture, ServerFactory, ServerSetup, SimListener, SimServer};
+use crate::server::{
+    hub_config, serve_with_shutdown, LocalFuture, ServerFactory, ServerSetup, ShutdownSignal,
+    SimListener, SimServer,
+};
 
 /// A zoo design as the server under test; named `zoo:<design>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,27 +40,44 @@ struct ZooServer {
     design: Design,
     config: wsrace_hub::Config,
     tokens: Tokens,
-    /// The running incarnation (a bounce starts a new one).
-    current: RefCell<Option<ZooHub>>,
+    /// The running incarnation (a bounce starts a new one) and its shutdown signal.
+    current: RefCell<Option<(ZooHub, ShutdownSignal)>>,
 }
 
 impl SimServer for ZooServer {
     fn serve(&self, listener: SimListener) -> LocalFuture {
         let hub = ZooHub::new(self.design, self.config.clone(), self.tokens.clone());
-        *self.current.borrow_mut() = Some(hub.clone());
-        Box::pin(async move { hub.serve(listener).await })
+        let signal = ShutdownSignal::default();
+        *self.current.borrow_mut() = Some((hub.clone(), signal.clone()));
+        let closer = hub.clone();
+        Box::pin(async move {
+            serve_with_shutdown(hub.serve(listener), signal, async move {
+                closer.shutdown().await
+            })
+            .await
+        })
     }
 
     fn send(&self, agent: &str, text: &str) -> Result<(), String> {
         match &*self.current.borrow() {
-            Some(hub) => hub.send(agent, text).map_err(|e| e.to_string()),
+            Some((hub, _)) => hub.send(agent, text).map_err(|e| e.to_string()),
+            None => Err("zoo hub not started".to_owned()),
+        }
+    }
+
+    fn shutdown(&self) -> Result<(), String> {
+        match &*self.current.borrow() {
+            Some((_, signal)) => {
+                signal.request();
+                Ok(())
+            }
             None => Err("zoo hub not started".to_owned()),
         }
     }
 
     fn registry(&self) -> Option<BTreeMap<String, u64>> {
         let hub = self.current.borrow();
-        let agents = hub.as_ref()?.agents();
+        let agents = hub.as_ref()?.0.agents();
         Some(
             agents
                 .into_iter()

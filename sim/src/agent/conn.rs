@@ -20,6 +20,7 @@ use turmoil::net::TcpStream;
 use wsrace_frame::{encode, opcode, Checker, Config, Direction};
 
 use super::wire::{base64_16, Collect, Msg};
+use super::Mark;
 
 use crate::record::ReaderEnd;
 use crate::rng::SimRng;
@@ -45,8 +46,21 @@ pub(crate) struct Link {
     pub notify: Notify,
 }
 
+impl Link {
+    /// Notes one of this agent's anchor events, now.
+    pub fn note(&self, mark: Mark) {
+        let at = crate::tap::now();
+        let mut st = self.rec.lock();
+        if !st.frozen {
+            st.anchors.note(&self.agent, mark, at);
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct ConnState {
+    /// The upgrade succeeded: the end of this connection is a `closed` event.
+    pub upgraded: bool,
     pub ended: bool,
     pub close_sent: bool,
     pub close_received: bool,
@@ -68,8 +82,18 @@ impl Conn {
         !st.ended && !st.close_sent
     }
 
-    pub fn set_reading(&self, on: bool) {
+    /// Stops or resumes reading, and notes on the record since when the agent
+    /// has not been reading (the first stop of a stretch; cleared on resume).
+    pub fn set_reading(&self, link: &Link, on: bool) {
         self.reading.send_replace(on);
+        let at = crate::tap::now();
+        link.rec.conn(self.id, |c| {
+            c.s2c.stopped_reading_at = if on {
+                None
+            } else {
+                c.s2c.stopped_reading_at.or(Some(at))
+            };
+        });
     }
 
     pub async fn send(&self, link: &Link, op: u8, payload: &[u8]) -> bool {
@@ -101,6 +125,9 @@ impl Conn {
         let mut st = self.state.borrow_mut();
         if !st.ended {
             st.ended = true;
+            if st.upgraded {
+                link.note(Mark::Closed);
+            }
             link.rec.conn(self.id, |c| c.agent_initiated_close = true);
             link.rec
                 .reader_end(self.id, Side::Agent, ReaderEnd::Stopped);
@@ -181,7 +208,9 @@ pub(crate) async fn open(link: &Rc<Link>, token: &str) -> Option<Conn> {
         return None;
     }
     link.rec.conn(id, |c| c.upgraded = true);
+    state.borrow_mut().upgraded = true;
     sim_event!("agent", "agent.upgraded", agent, conn = id);
+    link.note(Mark::Connected);
     let leftover = head.map(|(_, l)| l).unwrap_or_default();
     let (reading, watch_rx) = watch::channel(true);
     let reader = tokio::task::spawn_local(read_loop(
@@ -331,7 +360,10 @@ async fn read_loop(
     };
     sim_event!("agent", "agent.read_end", agent, conn = id, end = what);
     link.rec.reader_end(id, Side::Agent, end);
-    state.borrow_mut().ended = true;
+    let was_ended = std::mem::replace(&mut state.borrow_mut().ended, true);
+    if !was_ended {
+        link.note(Mark::Closed);
+    }
     // The server is done with us: close our side too.
     writer.lock().await.take();
     link.notify.notify_waiters();
@@ -354,6 +386,7 @@ async fn handle(link: &Link, id: u64, writer: &Writer, state: &RefCell<ConnState
                 .entry(link.agent.clone())
                 .or_default()
                 .push(t);
+            link.note(Mark::PushReceived);
             link.notify.notify_waiters();
         }
         Msg::Text(_) => {}

@@ -3,6 +3,7 @@
 //! board what it is doing, so a run that does not settle can say what each
 //! agent was still waiting for.
 
+mod anchors;
 mod conn;
 mod wire;
 
@@ -19,6 +20,7 @@ use crate::rng::SimRng;
 use crate::scenario::{AgentSpec, AgentStep, HeartbeatKind};
 use crate::tap::{now, Recorder};
 use crate::trace::sim_event;
+pub(crate) use anchors::{AnchorLog, Mark};
 use conn::{Conn, Link, NET_DEADLINE};
 
 /// What one agent is doing, for the liveness report.
@@ -185,6 +187,7 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
                     if !ok {
                         break;
                     }
+                    link.note(Mark::Heartbeat);
                     if i + 1 < *count {
                         sleep(Duration::from_millis(*every_ms)).await;
                     }
@@ -201,8 +204,8 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
             AgentStep::SendRaw { bytes } => {
                 conns.last().expect("checked").send_raw(&link, bytes).await;
             }
-            AgentStep::StopReading => conns.last().expect("checked").set_reading(false),
-            AgentStep::ResumeReading => conns.last().expect("checked").set_reading(true),
+            AgentStep::StopReading => conns.last().expect("checked").set_reading(&link, false),
+            AgentStep::ResumeReading => conns.last().expect("checked").set_reading(&link, true),
             AgentStep::Close { code } => {
                 let c = conns.last_mut().expect("checked");
                 c.close(&link, *code).await;

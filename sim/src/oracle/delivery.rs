@@ -5,15 +5,26 @@
 //! never accepted, nothing overtaking. And, when the run is quiescent (nothing
 //! left in flight), every accepted push whose connection stayed open to the end
 //! arrived. A push's connection is the agent's connection registered strictly
-//! before it was asked for (`conn.registered`; without hub events, the latest
-//! upgraded connection opened strictly before); at equal times the push may have
-//! raced a reconnect and is not required.
+//! before it was asked for (`conn.registered`, of the server incarnation it
+//! belongs to; without hub events, the latest upgraded connection opened
+//! strictly before); at equal times the push may have raced a reconnect and is
+//! not required. Nor is a push on a connection whose agent stopped reading for
+//! good and left bytes unread (it may be among them), or read every byte but
+//! cannot see whether the server ended the connection (a server that reports
+//! neither `shutdown.begun` nor `conn.closed` for it still owes the push), whose
+//! server was since crashed or
+//! bounced (the push died with it), or that a fault could have cut (a partition
+//! or hold of its link, say: turmoil never retransmits, so bytes lost or held
+//! there never arrive, while the agent may well go on seeing the stream open).
 
 use std::collections::BTreeSet;
 
 use crate::record::{ConnRecord, Push, RunRecord};
 
-use super::facts::{agent_sees_open, conn_by_server, has_hub_events, hub_events, row, secs};
+use super::facts::{
+    agent_blind, agent_sees_open, agent_stopped_reading, conn_by_server, explaining_fault,
+    has_hub_events, hub_conn_events, last_incarnation, row, secs,
+};
 use super::{id, Finding, Oracle};
 
 /// See the module doc.
@@ -103,7 +114,16 @@ fn missing(
             continue;
         };
         let latest = run.conns.iter().rfind(|c| c.agent == agent).map(|c| c.id);
-        if latest != Some(conn.id) || !agent_sees_open(conn) {
+        if latest != Some(conn.id) || !agent_sees_open(conn) || agent_blind(conn) {
+            continue;
+        }
+        if agent_stopped_reading(conn) && !server_kept_open(run, conn) {
+            continue;
+        }
+        if explaining_fault(run, conn, run.end.at).is_some() {
+            continue;
+        }
+        if conn.server_conn.is_some() && conn.server_incarnation != last_incarnation(run).0 {
             continue;
         }
         let summary = format!(
@@ -122,14 +142,25 @@ fn missing(
     out
 }
 
+/// Whether the server's events say it never began ending `conn` (false for a
+/// server without hub events: nothing says).
+fn server_kept_open(run: &RunRecord, conn: &ConnRecord) -> bool {
+    let Some(n) = conn.server_conn.filter(|_| has_hub_events(run)) else {
+        return false;
+    };
+    let key = (conn.server_incarnation, n);
+    !hub_conn_events(run)
+        .any(|(k, e)| k == key && matches!(e.name.as_str(), "shutdown.begun" | "conn.closed"))
+}
+
 /// The connection a push was sent on (see the module doc).
 fn target<'a>(run: &'a RunRecord, agent: &str, p: &Push) -> Option<&'a ConnRecord> {
     if has_hub_events(run) {
-        let n = hub_events(run)
-            .filter(|e| {
+        let n = hub_conn_events(run)
+            .filter(|(_, e)| {
                 e.name == "conn.registered" && e.field("agent") == Some(agent) && e.at < p.at
             })
-            .filter_map(|e| e.num("conn"))
+            .map(|(n, _)| n)
             .last()?;
         return conn_by_server(run, n);
     }

@@ -1,6 +1,13 @@
 //! Small questions several oracles ask of a record: hub events, which harness
 //! connection a server number is, which host an agent lives on, whether a fault
 //! can explain an abnormal end.
+//!
+//! Server incarnations: a crash or bounce of the server's host ends its server;
+//! after a bounce a new one numbers its connections from 1 again. So a server
+//! connection is a [`HubConn`], `(incarnation, conn)`: incarnation 0 until the
+//! trace's first `fault` event of kind `crash` or `bounce` on the server's host,
+//! one more after each (the harness numbers
+//! [`ConnRecord::server_incarnation`] the same way).
 
 use std::time::Duration;
 
@@ -23,9 +30,51 @@ pub fn secs(d: Duration) -> String {
     format!("{}.{:06}s", d.as_secs(), d.subsec_micros())
 }
 
+/// A server connection: `(incarnation, the server's conn number)` (see the module doc).
+pub type HubConn = (u64, u64);
+
 /// The server's own events (`source == "hub"`), in emission order.
 pub fn hub_events(run: &RunRecord) -> impl Iterator<Item = &TraceEvent> {
     run.trace.iter().filter(|e| e.source == "hub")
+}
+
+/// Whether `e` is the harness's `fault` event for a crash or bounce of the
+/// server's host: the end of a server incarnation.
+pub fn ends_incarnation(e: &TraceEvent) -> bool {
+    e.source == "fault"
+        && e.name == "fault"
+        && matches!(e.field("kind"), Some("crash" | "bounce"))
+        && e.field("hosts")
+            .is_some_and(|h| h.split(',').any(|h| h == SERVER_HOST))
+}
+
+/// The server's own events, each with its incarnation, in emission order.
+pub fn hub_events_inc(run: &RunRecord) -> impl Iterator<Item = (u64, &TraceEvent)> {
+    let mut inc = 0;
+    run.trace.iter().filter_map(move |e| {
+        if ends_incarnation(e) {
+            inc += 1;
+            None
+        } else {
+            (e.source == "hub").then_some((inc, e))
+        }
+    })
+}
+
+/// The server's events about connection `conn` (their `conn` field), keyed.
+pub fn hub_conn_events(run: &RunRecord) -> impl Iterator<Item = (HubConn, &TraceEvent)> {
+    hub_events_inc(run).filter_map(|(inc, e)| Some(((inc, e.num("conn")?), e)))
+}
+
+/// The incarnation the server is in at the end of the trace, and whether its
+/// host was crashed (not bounced) last: then no server is left at all.
+pub fn last_incarnation(run: &RunRecord) -> (u64, bool) {
+    run.trace
+        .iter()
+        .filter(|e| ends_incarnation(e))
+        .fold((0, false), |(n, _), e| {
+            (n + 1, e.field("kind") == Some("crash"))
+        })
 }
 
 /// One `label text` line of a finding's details, aligned like the frame
@@ -39,23 +88,30 @@ pub fn has_hub_events(run: &RunRecord) -> bool {
     hub_events(run).next().is_some()
 }
 
-/// The harness connection the server numbers `server_conn`.
-pub fn conn_by_server(run: &RunRecord, server_conn: u64) -> Option<&ConnRecord> {
+/// The harness connection the server numbers `conn`.
+pub fn conn_by_server(run: &RunRecord, (inc, conn): HubConn) -> Option<&ConnRecord> {
     run.conns
         .iter()
-        .find(|c| c.server_conn == Some(server_conn))
+        .find(|c| c.server_conn == Some(conn) && c.server_incarnation == inc)
 }
 
-/// The harness id for a server connection number, if the harness matched them.
-pub fn harness_id(run: &RunRecord, server_conn: u64) -> Option<u64> {
-    conn_by_server(run, server_conn).map(|c| c.id)
+/// The harness id for a server connection, if the harness matched them.
+pub fn harness_id(run: &RunRecord, conn: HubConn) -> Option<u64> {
+    conn_by_server(run, conn).map(|c| c.id)
 }
 
-/// `server conn 3 (#2)` or `server conn 3` when the harness has no match.
-pub fn name_server_conn(run: &RunRecord, server_conn: u64) -> String {
-    match harness_id(run, server_conn) {
-        Some(id) => format!("server conn {server_conn} (#{id})"),
-        None => format!("server conn {server_conn}"),
+/// `server conn 3 (#2)` or `server conn 3` when the harness has no match;
+/// after a restart of the server, `server conn 3 of incarnation 1 (#5)`.
+pub fn name_server_conn(run: &RunRecord, conn: HubConn) -> String {
+    let (inc, n) = conn;
+    let of = if inc == 0 {
+        String::new()
+    } else {
+        format!(" of incarnation {inc}")
+    };
+    match harness_id(run, conn) {
+        Some(id) => format!("server conn {n}{of} (#{id})"),
+        None => format!("server conn {n}{of}"),
     }
 }
 
@@ -105,4 +161,21 @@ pub fn agent_sees_open(conn: &ConnRecord) -> bool {
         && conn.s2c.reader_end == ReaderEnd::StillOpen
         && !conn.agent_initiated_close
         && scan(&conn.s2c, Way::S2c).close().is_none()
+}
+
+/// The agent stopped reading the server's bytes while the stream was open and
+/// never read again: it cannot see how the stream ended (a Close frame, an end
+/// of stream), so "open as the agent sees it" means nothing.
+pub fn agent_stopped_reading(conn: &ConnRecord) -> bool {
+    conn.s2c.stopped_reading_at.is_some() && conn.s2c.reader_end == ReaderEnd::StillOpen
+}
+
+/// [`agent_stopped_reading`], leaving bytes unread: what the server wrote after
+/// those it read (the rest of a frame, a push, a Close) is hidden from it.
+///
+/// An agent that read every byte the server wrote is not blind to the bytes: a
+/// frame left half written or a push never written are then the server's doing
+/// (or its decision to end the connection), reading or not.
+pub fn agent_blind(conn: &ConnRecord) -> bool {
+    agent_stopped_reading(conn) && conn.s2c.received.len() < conn.s2c.written.len()
 }

@@ -12,8 +12,10 @@
 //!   frame in progress, write the Close frame and shut the transport, each under
 //!   `write_deadline`, and waits `close_deadline` for the agent's answer.
 //!
-//! A crash or bounce of the server's host ends the server's clock: nothing is
-//! expected of it afterwards. And whatever the server: the run must reach
+//! A crash or bounce of the server's host ends that server's clock: nothing more
+//! is expected of its connections. After a bounce a new server numbers its
+//! connections from 1 again and is judged on its own (connections are
+//! [`HubConn`]s), until its own end. And whatever the server: the run must reach
 //! quiescence; if it did not, the finding lists what was pending.
 
 use std::collections::BTreeMap;
@@ -21,7 +23,9 @@ use std::time::Duration;
 
 use crate::record::{RunRecord, TraceEvent};
 
-use super::facts::{harness_id, hub_events, name_server_conn, row, secs, SERVER_HOST};
+use super::facts::{
+    harness_id, hub_conn_events, name_server_conn, row, secs, HubConn, SERVER_HOST,
+};
 use super::{id, Finding, Oracle};
 
 /// See the module doc.
@@ -60,33 +64,47 @@ struct Conn {
 
 struct Walk<'a> {
     run: &'a RunRecord,
-    conns: BTreeMap<u64, Conn>,
-    /// When the server stopped being able to do anything (a crash of its host).
-    horizon: Duration,
+    conns: BTreeMap<HubConn, Conn>,
+    /// When each server incarnation stopped being able to do anything (the
+    /// crash or bounce of its host that ended it), in order; the last one runs
+    /// to the end of the run.
+    downs: Vec<Duration>,
     out: Vec<Finding>,
 }
 
 impl<'a> Walk<'a> {
     fn new(run: &'a RunRecord) -> Self {
-        let down = run
+        let mut downs: Vec<Duration> = run
             .faults
             .iter()
             .filter(|f| matches!(f.kind.as_str(), "crash" | "bounce"))
             .filter(|f| f.hosts.iter().any(|h| h == SERVER_HOST))
             .map(|f| f.at)
-            .min();
+            .collect();
+        downs.sort();
         Walk {
             run,
             conns: BTreeMap::new(),
-            horizon: down.map_or(run.end.at, |d| d.min(run.end.at)),
+            downs,
             out: Vec::new(),
         }
     }
 
+    /// The end of incarnation `inc`'s clock.
+    fn horizon(&self, inc: u64) -> Duration {
+        let end = self.run.end.at;
+        usize::try_from(inc)
+            .ok()
+            .and_then(|i| self.downs.get(i))
+            .map_or(end, |d| (*d).min(end))
+    }
+
     fn run(mut self) -> Vec<Finding> {
-        let (run, horizon) = (self.run, self.horizon);
-        for e in hub_events(run).filter(|e| e.at <= horizon) {
-            let Some(n) = e.num("conn") else { continue };
+        let run = self.run;
+        for (n, e) in hub_conn_events(run) {
+            if e.at > self.horizon(n.0) {
+                continue;
+            }
             match e.name.as_str() {
                 "conn.registered" => self.conns.entry(n).or_default().quiet_since = Some(e.at),
                 "heartbeat" => {
@@ -106,9 +124,9 @@ impl<'a> Walk<'a> {
                 _ => {}
             }
         }
-        let ns: Vec<u64> = self.conns.keys().copied().collect();
+        let ns: Vec<HubConn> = self.conns.keys().copied().collect();
         for n in ns {
-            self.missed(n, self.horizon);
+            self.missed(n, self.horizon(n.0));
             self.unfinished(n);
         }
         self.out
@@ -119,7 +137,7 @@ impl<'a> Walk<'a> {
         b.heartbeat_timeout + b.slack
     }
 
-    fn push(&mut self, n: u64, at: Duration, summary: String) {
+    fn push(&mut self, n: HubConn, at: Duration, summary: String) {
         self.out.push(Finding::new(
             id::HUB_LIVENESS,
             harness_id(self.run, n),
@@ -129,7 +147,7 @@ impl<'a> Walk<'a> {
     }
 
     /// At `now` the connection has been quiet longer than the timeout allows.
-    fn missed(&mut self, n: u64, now: Duration) {
+    fn missed(&mut self, n: HubConn, now: Duration) {
         let Some(since) = self.conns.get(&n).and_then(|c| c.quiet_since) else {
             return;
         };
@@ -148,7 +166,7 @@ impl<'a> Walk<'a> {
         self.push(n, since + self.bound(), summary);
     }
 
-    fn timeout(&mut self, n: u64, e: &TraceEvent) {
+    fn timeout(&mut self, n: HubConn, e: &TraceEvent) {
         let Some(since) = self.conns.get(&n).and_then(|c| c.quiet_since) else {
             let summary = format!(
                 "{} reported a heartbeat timeout while not registered or already ending",
@@ -179,7 +197,7 @@ impl<'a> Walk<'a> {
         b.write_deadline * 3 + b.close_deadline + b.slack
     }
 
-    fn closed(&mut self, n: u64, at: Duration) {
+    fn closed(&mut self, n: HubConn, at: Duration) {
         let c = self.conns.entry(n).or_default();
         c.closed = true;
         c.quiet_since = None;
@@ -196,13 +214,13 @@ impl<'a> Walk<'a> {
     }
 
     /// A shutdown that never completed although its bound passed before the end.
-    fn unfinished(&mut self, n: u64) {
+    fn unfinished(&mut self, n: HubConn) {
         let Some(c) = self.conns.get(&n) else { return };
         let Some(begun) = c.shutdown_at.filter(|_| !c.closed) else {
             return;
         };
         let due = begun + self.shutdown_bound();
-        if self.horizon > due {
+        if self.horizon(n.0) > due {
             let summary = format!(
                 "{} began shutting down at {} and was not closed by {} (bound {})",
                 name_server_conn(self.run, n),

@@ -3,7 +3,10 @@
 //!
 //! Read from the hub's events (a server that emits none is skipped: there is no
 //! registry to judge). A connection is *live* from its `conn.registered` until its
-//! `conn.replaced`, `shutdown.begun` or `conn.closed`.
+//! `conn.replaced`, `shutdown.begun` or `conn.closed`, or until its server's
+//! incarnation ends (a crash or bounce of the server's host; the next server
+//! starts with an empty registry and numbers connections from 1 again, so
+//! connections are [`HubConn`]s).
 //!
 //! - When B registers for an agent whose connection A is live, A must stop being
 //!   live (normally `conn.replaced {conn: A, by: B}`, which the hub emits right
@@ -12,14 +15,24 @@
 //! - `conn.replaced` must name the agent's newest registration as `by`.
 //! - At quiescence, `registry_at_end` (when reported) must map exactly the agents
 //!   whose latest connection the agent still sees open, each to that connection.
+//!   A connection of an earlier incarnation is gone whatever its agent believes.
+//!   An agent that cannot tell, because it stopped reading for good and cannot
+//!   see the stream's end
+//!   ([`agent_stopped_reading`](super::facts::agent_stopped_reading)) or because
+//!   a fault could have
+//!   cut its connection (a partitioned agent never learns that the server timed
+//!   it out; a server behind a partition never learns that its agent gave up),
+//!   may have its entry (for that connection) or not. After a crash there is no
+//!   server left to ask.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::record::{RunRecord, TraceEvent};
+use crate::record::{ConnRecord, RunRecord, TraceEvent};
 
 use super::facts::{
-    agent_sees_open, harness_id, has_hub_events, hub_events, name_server_conn, row,
+    agent_sees_open, agent_stopped_reading, explaining_fault, harness_id, has_hub_events,
+    hub_conn_events, last_incarnation, name_server_conn, row, HubConn,
 };
 use super::{id, Finding, Oracle};
 
@@ -44,25 +57,33 @@ impl Oracle for HubRegistry {
 /// A registration that made an agent's older live connection redundant.
 struct Pending {
     agent: String,
-    old: u64,
-    new: u64,
+    old: HubConn,
+    new: HubConn,
     at: Duration,
 }
 
 #[derive(Default)]
 struct Walk {
+    /// The incarnation of the events so far.
+    inc: u64,
     /// Server conn -> agent, for connections currently live.
-    live: BTreeMap<u64, String>,
+    live: BTreeMap<HubConn, String>,
     /// Agent -> its newest registered server conn.
-    newest: BTreeMap<String, u64>,
+    newest: BTreeMap<String, HubConn>,
     pending: Vec<Pending>,
     out: Vec<Finding>,
 }
 
 impl Walk {
     fn run(mut self, run: &RunRecord) -> Vec<Finding> {
-        for e in hub_events(run) {
-            let Some(conn) = e.num("conn") else { continue };
+        for (conn, e) in hub_conn_events(run) {
+            if conn.0 != self.inc {
+                // A new server: the old one's connections died with it.
+                self.flush(run);
+                self.live.clear();
+                self.newest.clear();
+                self.inc = conn.0;
+            }
             match e.name.as_str() {
                 "conn.registered" => self.registered(run, e, conn),
                 "conn.replaced" => self.replaced(run, e, conn),
@@ -74,7 +95,7 @@ impl Walk {
         self.out
     }
 
-    fn registered(&mut self, run: &RunRecord, e: &TraceEvent, conn: u64) {
+    fn registered(&mut self, run: &RunRecord, e: &TraceEvent, conn: HubConn) {
         self.flush(run);
         let agent = e.field("agent").unwrap_or_default().to_owned();
         for (&old, a) in &self.live {
@@ -91,9 +112,9 @@ impl Walk {
         self.live.insert(conn, agent);
     }
 
-    fn replaced(&mut self, run: &RunRecord, e: &TraceEvent, conn: u64) {
+    fn replaced(&mut self, run: &RunRecord, e: &TraceEvent, conn: HubConn) {
         let agent = e.field("agent").unwrap_or_default();
-        let by = e.num("by");
+        let by = e.num("by").map(|b| (conn.0, b));
         let newest = self.newest.get(agent).copied();
         if by != newest || by == Some(conn) {
             let summary = format!(
@@ -112,7 +133,7 @@ impl Walk {
         self.gone(conn);
     }
 
-    fn gone(&mut self, conn: u64) {
+    fn gone(&mut self, conn: HubConn) {
         self.live.remove(&conn);
         self.pending.retain(|p| p.old != conn);
     }
@@ -136,23 +157,81 @@ impl Walk {
     }
 }
 
+/// What the registry may hold for one agent at the end; an agent with no entry
+/// in the expectation must have none in the registry.
+enum Want {
+    /// Exactly this connection (`None`: the harness never learned its number).
+    Present(Option<u64>),
+    /// No entry, or one of these connections.
+    AnyOf(BTreeSet<u64>),
+}
+
+impl Want {
+    fn admits(&self, got: Option<u64>) -> bool {
+        match (self, got) {
+            (Want::Present(n), Some(g)) => n.is_none_or(|n| n == g),
+            (Want::Present(_), None) => false,
+            (Want::AnyOf(set), Some(g)) => set.contains(&g),
+            (Want::AnyOf(_), None) => true,
+        }
+    }
+
+    fn show(&self) -> String {
+        match self {
+            Want::Present(n) => n.map_or("?".to_owned(), |n| n.to_string()),
+            Want::AnyOf(set) => std::iter::once("none".to_owned())
+                .chain(set.iter().map(u64::to_string))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
 /// The registry at quiescence against the agents' own view.
+///
+/// An agent's registered connection is its latest upgraded one, if it still sees
+/// it open. A later connection whose upgrade failed does not replace it, unless
+/// a fault could have lost the server's 101 (then the server may have registered
+/// it). See the module doc for the agents that cannot tell.
 fn check_end(run: &RunRecord) -> Option<Finding> {
     let got = run.registry_at_end.as_ref().filter(|_| run.end.quiescent)?;
-    // Each agent's latest connection, by connect order.
-    let mut latest = BTreeMap::new();
-    for c in &run.conns {
-        latest.insert(c.agent.as_str(), c);
+    let (inc, crashed) = last_incarnation(run);
+    if crashed {
+        return None;
     }
-    let want: BTreeMap<&str, Option<u64>> = latest
-        .into_iter()
-        .filter(|(_, c)| agent_sees_open(c))
-        .map(|(a, c)| (a, c.server_conn))
-        .collect();
-    let same = want.len() == got.len()
-        && want
+    let unsure =
+        |c: &ConnRecord| explaining_fault(run, c, run.end.at).is_some() || agent_stopped_reading(c);
+    let current = |c: &ConnRecord| c.server_conn.is_none() || c.server_incarnation == inc;
+    let mut by_agent: BTreeMap<&str, Vec<&ConnRecord>> = BTreeMap::new();
+    for c in &run.conns {
+        by_agent.entry(c.agent.as_str()).or_default().push(c);
+    }
+    let mut want: BTreeMap<&str, Want> = BTreeMap::new();
+    for (agent, conns) in by_agent {
+        let upgraded = conns.iter().rposition(|c| c.upgraded);
+        let later = upgraded.map_or(0, |i| i + 1);
+        // Failed upgrades the server may have registered all the same.
+        let mut maybe: BTreeSet<u64> = conns[later..]
             .iter()
-            .all(|(a, n)| got.get(*a).is_some_and(|g| n.is_none_or(|n| n == *g)));
+            .filter(|c| c.server_incarnation == inc && unsure(c))
+            .filter_map(|c| c.server_conn)
+            .collect();
+        let last = upgraded.map(|i| conns[i]).filter(|c| current(c));
+        let w = match last {
+            Some(c) if agent_sees_open(c) && !unsure(c) && maybe.is_empty() => {
+                Want::Present(c.server_conn)
+            }
+            Some(c) if agent_sees_open(c) || unsure(c) => {
+                maybe.extend(c.server_conn);
+                Want::AnyOf(maybe)
+            }
+            _ if maybe.is_empty() => continue,
+            _ => Want::AnyOf(maybe),
+        };
+        want.insert(agent, w);
+    }
+    let same = want.iter().all(|(a, w)| w.admits(got.get(*a).copied()))
+        && got.keys().all(|a| want.contains_key(a.as_str()));
     if same {
         return None;
     }
@@ -164,11 +243,7 @@ fn check_end(run: &RunRecord) -> Option<Finding> {
             items.join(", ")
         }
     };
-    let want_s = show(
-        want.iter()
-            .map(|(a, n)| (*a, n.map_or("?".to_owned(), |n| n.to_string())))
-            .collect(),
-    );
+    let want_s = show(want.iter().map(|(a, w)| (*a, w.show())).collect());
     let got_s = show(
         got.iter()
             .map(|(a, n)| (a.as_str(), n.to_string()))

@@ -6,14 +6,21 @@
 //! - When the run is quiescent and no connection is open, the server host has no
 //!   tasks beyond those it had before the first connection (`extra_tasks_at_end`,
 //!   skipped when the runtime cannot count them). A connection is open, with hub
-//!   events, from `conn.accepted` to `conn.closed` or `handshake.rejected`;
-//!   without, while its agent sees it open.
+//!   events, from `conn.accepted` to `conn.closed` or `handshake.rejected` (and
+//!   only the last server incarnation's count: a bounce ended the others);
+//!   without, while its agent sees it open or cannot tell (it stopped reading
+//!   for good).
+//!
+//! Connections are [`HubConn`]s: a bounced server numbers them from 1 again.
 
 use std::collections::BTreeSet;
 
 use crate::record::RunRecord;
 
-use super::facts::{agent_sees_open, harness_id, has_hub_events, hub_events, name_server_conn};
+use super::facts::{
+    agent_sees_open, agent_stopped_reading, harness_id, has_hub_events, hub_conn_events,
+    last_incarnation, name_server_conn, HubConn,
+};
 use super::{id, Finding, Oracle};
 
 /// See the module doc.
@@ -32,11 +39,10 @@ impl Oracle for HubTasks {
 }
 
 fn events_after_close(run: &RunRecord) -> Vec<Finding> {
-    let mut closed = BTreeSet::new();
+    let mut closed = BTreeSet::<HubConn>::new();
     let mut reported = BTreeSet::new();
     let mut out = Vec::new();
-    for e in hub_events(run) {
-        let Some(n) = e.num("conn") else { continue };
+    for (n, e) in hub_conn_events(run) {
         if closed.contains(&n) {
             if reported.insert(n) {
                 let summary = format!(
@@ -70,11 +76,15 @@ fn extra_tasks(run: &RunRecord) -> Option<Finding> {
 
 fn open_conns(run: &RunRecord) -> usize {
     if !has_hub_events(run) {
-        return run.conns.iter().filter(|c| agent_sees_open(c)).count();
+        return run
+            .conns
+            .iter()
+            .filter(|c| agent_sees_open(c) || agent_stopped_reading(c))
+            .count();
     }
+    let (last, _) = last_incarnation(run);
     let mut open = BTreeSet::new();
-    for e in hub_events(run) {
-        let Some(n) = e.num("conn") else { continue };
+    for (n, e) in hub_conn_events(run).filter(|(n, _)| n.0 == last) {
         match e.name.as_str() {
             "conn.accepted" => {
                 open.insert(n);

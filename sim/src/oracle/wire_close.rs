@@ -2,7 +2,9 @@
 //! side, so it needs nothing from the server (bring-your-own servers too).
 //!
 //! - Still open at the end: fine, unless the run went quiescent with the stream
-//!   stopped inside a frame (nobody is going to finish it).
+//!   stopped inside a frame (nobody is going to finish it), and the agent read
+//!   every byte the server wrote. An agent that stopped reading and left bytes
+//!   unread cannot see the rest of the frame, nor a Close after it.
 //! - The agent stopped reading on purpose (`Stopped`): nothing to judge.
 //! - Ended (EOF or a transport error) after a Close frame at a frame boundary:
 //!   fine. Bytes after the Close frame are a grammar violation (`wire.grammar`).
@@ -18,7 +20,7 @@ use wsrace_frame::FrameHeader;
 
 use crate::record::{ConnRecord, ReaderEnd, RunRecord, TraceEvent, Way};
 
-use super::facts::{explaining_fault, hub_events, row, secs};
+use super::facts::{agent_blind, explaining_fault, hub_conn_events, row, secs};
 use super::scan::{scan, writer_at, writers_in, Scan, ScanEnd};
 use super::{id, Finding, Oracle, Side, WireSpot};
 
@@ -49,7 +51,7 @@ fn check_conn(run: &RunRecord, conn: &ConnRecord) -> Option<Finding> {
     };
     let how = match &conn.s2c.reader_end {
         ReaderEnd::Stopped => return None,
-        ReaderEnd::StillOpen if !(cut && run.end.quiescent) => return None,
+        ReaderEnd::StillOpen if !(cut && run.end.quiescent) || agent_blind(conn) => return None,
         ReaderEnd::StillOpen => "is idle inside a frame at the end of a quiescent run".to_owned(),
         ReaderEnd::Eof => "ended (EOF)".to_owned(),
         ReaderEnd::Error(e) => format!("ended (transport error: {e})"),
@@ -70,8 +72,10 @@ fn check_conn(run: &RunRecord, conn: &ConnRecord) -> Option<Finding> {
 
 /// The server's `write.aborted` for this connection, if it reported one.
 fn write_aborted<'a>(run: &'a RunRecord, conn: &ConnRecord) -> Option<&'a TraceEvent> {
-    let n = conn.server_conn?;
-    hub_events(run).find(|e| e.name == "write.aborted" && e.num("conn") == Some(n))
+    let key = (conn.server_incarnation, conn.server_conn?);
+    hub_conn_events(run)
+        .find(|(k, e)| e.name == "write.aborted" && *k == key)
+        .map(|(_, e)| e)
 }
 
 /// Whether the abandoned write is the frame the stream was cut in. A mismatch

@@ -9,8 +9,8 @@ use toml::Spanned;
 
 use super::error::{suggest, Mistake, ScenarioError};
 use super::span::{value_span, Seg};
-use super::Cx;
-use crate::scenario::{AgentStep, Scenario, WorldAction};
+use super::{steps, Cx};
+use crate::scenario::{ordinal, AgentStep, AnchorEvent, Scenario, Trigger, WorldAction};
 
 pub(crate) fn scenario(
     cx: &Cx<'_>,
@@ -22,7 +22,7 @@ pub(crate) fn scenario(
     let impossible = |path: &[Seg<'_>], message: String, help: &str| {
         Err(cx.error(at(path), Mistake::Impossible, message, help))
     };
-    use Seg::{Index as I, Key as K};
+    use Seg::Key as K;
 
     if s.tick_ms == 0 {
         return impossible(
@@ -52,82 +52,162 @@ pub(crate) fn scenario(
     }
     chaos(cx, root, s)?;
 
-    let mut names = BTreeSet::new();
+    agents(cx, root, s)?;
+    steps(cx, root, s)
+}
+
+/// `count`, unique names after expansion, what each script waits for.
+fn agents(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), ScenarioError> {
+    use Seg::{Index as I, Key as K};
+    let at = |path: &[Seg<'_>]| value_span(root, path);
+    let mut names: BTreeSet<String> = BTreeSet::new();
     for (i, agent) in s.agents.iter().enumerate() {
-        if !names.insert(agent.name.as_str()) {
+        if agent.count == Some(0) {
+            return Err(cx.error(
+                at(&[K("agents"), I(i), K("count")]),
+                Mistake::Impossible,
+                format!("agent entry `{}` has `count = 0`", agent.name),
+                "`count` is how many agents the entry stands for: 1 or more, or leave it out \
+                 for one agent called `name`",
+            ));
+        }
+        for one in agent.expand() {
+            if names.insert(one.name.clone()) {
+                continue;
+            }
+            let help = match s.agents.iter().find(|a| a.count.is_some() && a.expand().iter().any(|e| e.name == one.name)) {
+                Some(a) => format!(
+                    "`name = \"{}\"` with `count = {}` stands for agents `{}1` .. `{}{}`; give every agent its own name",
+                    a.name,
+                    a.count.unwrap_or(0),
+                    a.name,
+                    a.name,
+                    a.count.unwrap_or(0)
+                ),
+                None => "give every agent its own name".to_owned(),
+            };
             return Err(cx.error(
                 at(&[K("agents"), I(i), K("name")]),
                 Mistake::Duplicate,
-                format!("a second agent named `{}`", agent.name),
-                "give every agent its own name",
+                format!("a second agent named `{}`", one.name),
+                help,
             ));
         }
     }
-    let agent_names: Vec<&str> = s.agents.iter().map(|a| a.name.as_str()).collect();
+
+    for (i, agent) in s.agents.iter().enumerate() {
+        for one in agent.expand() {
+            let pushes = pushes_to(s, &one.name);
+            for (j, step) in agent.script.iter().enumerate() {
+                let path = |key| [K("agents"), I(i), K("script"), I(j), K(key)];
+                let impossible = |message: String, help: &str| {
+                    Err(cx.error(at(&path(key_of(step))), Mistake::Impossible, message, help))
+                };
+                match step {
+                    AgentStep::Heartbeat { every_ms: 0, .. } => {
+                        return impossible(
+                            format!("agent `{}` heartbeats with `every_ms = 0`", agent.name),
+                            "a heartbeat period must be at least 1 ms",
+                        );
+                    }
+                    AgentStep::Close { code } if !wsrace_frame::is_valid_close_code(*code) => {
+                        return impossible(
+                            format!("Close code {code} may not be sent on the wire"),
+                            "use 1000-1003, 1007-1014 or 3000-4999 (1000 = normal); to send a bad code on purpose, \
+                             write the frame with `do = \"send_raw\"`",
+                        );
+                    }
+                    AgentStep::AwaitPushes { count } if *count as usize > pushes => {
+                        return impossible(
+                            format!(
+                                "agent `{}` awaits {count} pushes, but only {pushes} `push` step(s) name it",
+                                one.name
+                            ),
+                            "add `[[steps]]` with `do = \"push\"` and this agent, or lower `count`",
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key a script step's impossible value is in.
+fn key_of(step: &AgentStep) -> &'static str {
+    match step {
+        AgentStep::Heartbeat { .. } => "every_ms",
+        AgentStep::Close { .. } => "code",
+        _ => "count",
+    }
+}
+
+/// `push` steps (timed or anchored) that name `agent`.
+fn pushes_to(s: &Scenario, agent: &str) -> usize {
+    s.steps
+        .iter()
+        .map(|w| &w.action)
+        .chain(s.anchored.iter().map(|a| &a.action))
+        .filter(|a| matches!(a, WorldAction::Push { agent: x } if x == agent))
+        .count()
+}
+
+/// Times, hosts and agents of `[[steps]]`, and anchors that can be reached.
+fn steps(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), ScenarioError> {
+    use Seg::{Index as I, Key as K};
+    let at = |path: &[Seg<'_>]| value_span(root, path);
+    let expanded = s.expanded_agents();
+    let agent_names: Vec<&str> = expanded.iter().map(|a| a.name.as_str()).collect();
     let mut hosts: Vec<&str> = vec!["hub"];
     for a in &s.agents {
         if !hosts.contains(&a.host.as_str()) {
             hosts.push(&a.host);
         }
     }
+    // `[[steps]]` in file order, split as the scenario holds them.
+    let tables = steps::tables(root);
+    let timed: Vec<usize> = tables
+        .iter()
+        .filter(|(_, t)| !steps::is_anchored(t))
+        .map(|(i, _)| *i)
+        .collect();
+    let anchored: Vec<usize> = tables
+        .iter()
+        .filter(|(_, t)| steps::is_anchored(t))
+        .map(|(i, _)| *i)
+        .collect();
 
-    for (i, agent) in s.agents.iter().enumerate() {
-        let pushes = s
-            .steps
+    let unknown_agent = |span, name: &str| {
+        let help = if agent_names.is_empty() {
+            "add it under [[agents]] first".to_owned()
+        } else if let Some(a) = s
+            .agents
             .iter()
-            .filter(|st| matches!(&st.action, WorldAction::Push { agent: a } if *a == agent.name))
-            .count();
-        for (j, step) in agent.script.iter().enumerate() {
-            let path = |key| [K("agents"), I(i), K("script"), I(j), K(key)];
-            match step {
-                AgentStep::Heartbeat { every_ms: 0, .. } => {
-                    return impossible(
-                        &path("every_ms"),
-                        format!("agent `{}` heartbeats with `every_ms = 0`", agent.name),
-                        "a heartbeat period must be at least 1 ms",
-                    );
-                }
-                AgentStep::Close { code } if !wsrace_frame::is_valid_close_code(*code) => {
-                    return impossible(
-                        &path("code"),
-                        format!("Close code {code} may not be sent on the wire"),
-                        "use 1000-1003, 1007-1014 or 3000-4999 (1000 = normal); to send a bad code on purpose, \
-                         write the frame with `do = \"send_raw\"`",
-                    );
-                }
-                AgentStep::AwaitPushes { count } if *count as usize > pushes => {
-                    return impossible(
-                        &path("count"),
-                        format!(
-                            "agent `{}` awaits {count} pushes, but only {pushes} `push` step(s) name it",
-                            agent.name
-                        ),
-                        "add `[[steps]]` with `do = \"push\"` and this agent, or lower `count`",
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
-
-    for (i, step) in s.steps.iter().enumerate() {
+            .find(|a| a.name == name && a.count.is_some())
+        {
+            format!(
+                "`{name}` has `count = {n}`: its agents are `{name}1` .. `{name}{n}`",
+                n = a.count.unwrap_or(0)
+            )
+        } else {
+            suggest(name, &agent_names)
+        };
+        cx.error(
+            span,
+            Mistake::UnknownAgent,
+            format!("no agent named `{name}`"),
+            help,
+        )
+    };
+    let action = |i: usize, action: &WorldAction| -> Result<(), ScenarioError> {
         let path = |key| [K("steps"), I(i), K(key)];
-        if step.at_ms > s.limit_ms {
-            return impossible(
-                &path("at_ms"),
-                format!(
-                    "step at {} ms is after the run's limit (`limit_ms = {}`)",
-                    step.at_ms, s.limit_ms
-                ),
-                "move the step earlier or raise `limit_ms`",
-            );
-        }
         let host = |key: &'static str, name: &str| -> Result<(), ScenarioError> {
             if hosts.contains(&name) {
                 return Ok(());
             }
             let span = at(&path(key));
-            let help = match s.agents.iter().find(|a| a.name == name) {
+            let help = match expanded.iter().find(|a| a.name == name) {
                 Some(a) => format!(
                     "`{name}` is an agent on host `{}`; name that host, or give the agent a host of its own \
                      (`host = \"{name}\"` in its [[agents]] entry) to cut its link alone",
@@ -145,19 +225,9 @@ pub(crate) fn scenario(
                 help,
             ))
         };
-        match &step.action {
+        match action {
             WorldAction::Push { agent } if !agent_names.contains(&agent.as_str()) => {
-                let help = if agent_names.is_empty() {
-                    "add it under [[agents]] first".to_owned()
-                } else {
-                    suggest(agent, &agent_names)
-                };
-                return Err(cx.error(
-                    at(&path("agent")),
-                    Mistake::UnknownAgent,
-                    format!("no agent named `{agent}`"),
-                    help,
-                ));
+                Err(unknown_agent(at(&path("agent")), agent))
             }
             WorldAction::Partition { a, b }
             | WorldAction::Repair { a, b }
@@ -174,10 +244,106 @@ pub(crate) fn scenario(
                         "a link joins two different hosts",
                     ));
                 }
+                Ok(())
             }
-            WorldAction::Crash { host: h } | WorldAction::Bounce { host: h } => host("host", h)?,
-            _ => {}
+            WorldAction::Crash { host: h } | WorldAction::Bounce { host: h } => host("host", h),
+            _ => Ok(()),
         }
+    };
+
+    for (k, step) in s.steps.iter().enumerate() {
+        let i = timed.get(k).copied().unwrap_or(k);
+        if step.at_ms > s.limit_ms {
+            return Err(cx.error(
+                at(&[K("steps"), I(i), K("at_ms")]),
+                Mistake::Impossible,
+                format!(
+                    "step at {} ms is after the run's limit (`limit_ms = {}`)",
+                    step.at_ms, s.limit_ms
+                ),
+                "move the step earlier or raise `limit_ms`",
+            ));
+        }
+        action(i, &step.action)?;
+    }
+
+    let bounced: Vec<&str> = s
+        .steps
+        .iter()
+        .map(|w| &w.action)
+        .chain(s.anchored.iter().map(|a| &a.action))
+        .filter_map(|a| match a {
+            WorldAction::Bounce { host } => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (k, step) in s.anchored.iter().enumerate() {
+        let i = anchored.get(k).copied().unwrap_or(k);
+        let edge = match step.trigger {
+            Trigger::After(_) => "after",
+            Trigger::When(_) => "when",
+        };
+        let path = |key| [K("steps"), I(i), K(edge), K(key)];
+        let anchor = step.trigger.anchor();
+        let Some(agent) = expanded.iter().find(|a| a.name == anchor.agent) else {
+            return Err(unknown_agent(at(&path("agent")), &anchor.agent));
+        };
+        if anchor.nth == 0 {
+            return Err(cx.error(
+                at(&path("nth")),
+                Mistake::Impossible,
+                "`nth = 0`: occurrences count from 1".to_owned(),
+                format!(
+                    "`nth = 1` is {}'s first {}",
+                    anchor.agent,
+                    anchor.event.name()
+                ),
+            ));
+        }
+        // A bounced agent host reruns its scripts: then anything can happen again.
+        if bounced.contains(&agent.host.as_str()) {
+            action(i, &step.action)?;
+            continue;
+        }
+        let script = &agent.script;
+        let connects = script
+            .iter()
+            .filter(|st| matches!(st, AgentStep::Connect))
+            .count() as u64;
+        let (most, what) = match anchor.event {
+            AnchorEvent::Connected | AnchorEvent::Closed => (
+                connects,
+                format!("{connects} `connect` step(s) in its script"),
+            ),
+            AnchorEvent::Heartbeat => {
+                let beats: u64 = script
+                    .iter()
+                    .map(|st| match st {
+                        AgentStep::Heartbeat { count, .. } => u64::from(*count),
+                        _ => 0,
+                    })
+                    .sum();
+                (beats, format!("its script sends {beats} heartbeat(s)"))
+            }
+            AnchorEvent::PushReceived | AnchorEvent::PushWrite => {
+                let n = pushes_to(s, &anchor.agent) as u64;
+                (n, format!("{n} `push` step(s) name it"))
+            }
+        };
+        if u64::from(anchor.nth) > most {
+            return Err(cx.error(
+                at(&path("nth")),
+                Mistake::Impossible,
+                format!(
+                    "step waits for {}'s {} {}, but {what}",
+                    anchor.agent,
+                    ordinal(anchor.nth),
+                    anchor.event.name()
+                ),
+                "lower `nth`, or make the event happen that often",
+            ));
+        }
+        action(i, &step.action)?;
     }
     Ok(())
 }

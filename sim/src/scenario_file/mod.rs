@@ -117,19 +117,10 @@ pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<ScenarioFile, Scenari
     for key in head::KEYS {
         body.get_mut().remove(key);
     }
-    let steps = if steps::serde_reads_world_steps() {
-        None
-    } else {
-        body.get_mut().remove("steps")
-    };
+    steps::shape(&cx, &root)?;
     let translate = |e: toml::de::Error| serde_error::translate(&cx, &root, &e);
     let mut scenario =
         Scenario::deserialize(toml::de::Deserializer::from(body)).map_err(translate)?;
-    if let Some(steps) = steps {
-        let steps = Vec::<steps::StepIn>::deserialize(toml::de::ValueDeserializer::from(steps))
-            .map_err(translate)?;
-        scenario.steps = steps.into_iter().map(Into::into).collect();
-    }
     check::scenario(&cx, &root, &scenario)?;
     scenario.name = head.name.clone();
     Ok(ScenarioFile {

@@ -13,9 +13,9 @@ use toml::Spanned;
 use super::error::{suggest, Mistake, ScenarioError};
 use super::head::{unknown_key, KEYS};
 use super::span::table_around;
-use super::steps::{serde_reads_world_steps, StepIn};
 use super::Cx;
-use crate::scenario::{AgentSpec, AgentStep, WorldAction, WorldStep};
+use crate::scenario::repr::StepRepr;
+use crate::scenario::{AgentSpec, AgentStep, WorldAction};
 
 /// Not valid TOML.
 pub(crate) fn syntax(cx: &Cx<'_>, e: &toml::de::Error) -> ScenarioError {
@@ -125,8 +125,7 @@ fn refine(root: &Spanned<DeTable<'_>>, mut e: toml::de::Error) -> (toml::de::Err
         };
         let check: fn(&Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> = match key {
             "script" => element::<AgentStep>,
-            "steps" if serde_reads_world_steps() => element::<WorldStep>,
-            "steps" => element::<StepIn>,
+            "steps" => element::<StepRepr>,
             "agents" => element::<AgentSpec>,
             _ => break,
         };

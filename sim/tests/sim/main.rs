@@ -23,5 +23,15 @@ mod servers;
 mod record;
 // Every oracle fires against a server with a deliberate flaw.
 mod wrong_servers;
+// Quiescence waits for the server; incarnations and non-reading agents are judged fairly.
+mod quiescence;
 // Scenario files: precise errors for every class of mistake, the README example loads.
 mod scenario_file;
+// The world step `shutdown`: Close 1001 from the hub, oracles silent.
+mod shutdown;
+// `count` on an agent entry expands to numbered agents.
+mod agent_count;
+// World steps anchored on lifecycle events.
+mod anchors;
+// Scenario files: `count`, `shutdown` and anchored steps load; their mistakes get precise errors.
+mod anchor_files;

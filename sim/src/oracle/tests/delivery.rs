@@ -92,3 +92,89 @@ fn pushes_lost_with_a_closed_connection_or_in_flight_are_not_required() {
     );
     assert_eq!(summaries(&r), Vec::<String>::new());
 }
+
+#[test]
+fn a_push_to_an_agent_that_stopped_reading_with_bytes_unread_is_not_required() {
+    let mut r = pushed(&["p1"]);
+    stop_reading(&mut r.conns[0], s(2), b"\x81\x02p2", "hub conn#1 writer");
+    assert_eq!(summaries(&r), Vec::<String>::new());
+}
+
+#[test]
+fn pushes_follow_the_server_incarnation_of_their_connection() {
+    // The first hub's conn 1 is a1's first connection; after a bounce the new
+    // hub's conn 1 is a2's. A push to a2 targets the new conn 1 (harness #2).
+    let mut r = run();
+    r.conns.push(conn(1, "a1"));
+    hub(
+        &mut r,
+        s(1),
+        "conn.registered",
+        &[("conn", "1"), ("agent", "a1")],
+    );
+    bounce_hub(&mut r, s(2));
+    let mut c = conn(2, "a2");
+    (c.server_conn, c.server_incarnation, c.opened_at) = (Some(1), 1, s(3));
+    r.conns.push(c);
+    hub(
+        &mut r,
+        s(3),
+        "conn.registered",
+        &[("conn", "1"), ("agent", "a2")],
+    );
+    r.pushes.push(push(s(4), "a2", "p1", true));
+    let found = HubDelivery.check(&r);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].conn, Some(2));
+    // A push the old server accepted died with it, even if its agent never noticed.
+    let mut r = run();
+    r.conns.push(conn(1, "a1"));
+    hub(
+        &mut r,
+        s(1),
+        "conn.registered",
+        &[("conn", "1"), ("agent", "a1")],
+    );
+    r.pushes.push(push(s(2), "a1", "p1", true));
+    bounce_hub(&mut r, s(3));
+    assert_eq!(summaries(&r), Vec::<String>::new());
+}
+
+#[test]
+fn a_push_on_a_connection_a_fault_could_cut_is_not_required() {
+    // A partition of the agent's link right after the push: the agent never
+    // learns and sees the stream open; the push is lost.
+    let mut r = pushed(&["p1", "p2"]);
+    r.conns[0].host = "host-a1".into();
+    r.faults
+        .push(fault(s(4), "partition", &[], &["hub", "host-a1"]));
+    assert_eq!(summaries(&r), Vec::<String>::new());
+    // A partition of another agent's link explains nothing.
+    let mut r = pushed(&["p1", "p2"]);
+    r.conns[0].host = "host-a1".into();
+    r.faults
+        .push(fault(s(4), "partition", &[], &["hub", "host-a2"]));
+    assert_eq!(summaries(&r).len(), 1);
+}
+
+#[test]
+fn a_push_to_an_agent_that_stopped_reading_is_owed_only_while_the_server_keeps_the_connection() {
+    // a1 read every byte, then stopped; p2 and p3 were never written. The hub
+    // still has the connection: it owes them.
+    let mut r = pushed(&["p1"]);
+    stop_reading(&mut r.conns[0], s(2), b"", "hub conn#1 writer");
+    assert_eq!(summaries(&r).len(), 2);
+    // The hub ended the connection (the agent cannot see its Close or EOF):
+    // queued pushes go with it.
+    hub(
+        &mut r,
+        s(3),
+        "shutdown.begun",
+        &[
+            ("conn", "1"),
+            ("agent", "a1"),
+            ("reason", "heartbeat_timeout"),
+        ],
+    );
+    assert_eq!(summaries(&r), Vec::<String>::new());
+}

@@ -154,3 +154,35 @@ fn a_stuck_run_lists_what_was_pending() {
         "  pending    agent a1: waiting for Close since 12.3s\n"
     );
 }
+
+#[test]
+fn a_bounced_server_is_judged_afresh_from_its_own_events() {
+    // The first hub's conn 1 went quiet at 20 s and was bounced at 25 s: no
+    // verdict. The new hub's conn 1 registered at 26 s and began shutting down
+    // at 30 s, which never completed (bound 36 s, run ends at 100 s).
+    let mut r = heartbeating();
+    bounce_hub(&mut r, s(25));
+    hub(
+        &mut r,
+        s(26),
+        "conn.registered",
+        &[("conn", "1"), ("agent", "a1")],
+    );
+    hub(
+        &mut r,
+        s(26),
+        "heartbeat",
+        &[("conn", "1"), ("agent", "a1"), ("kind", "ping")],
+    );
+    hub(
+        &mut r,
+        s(30),
+        "shutdown.begun",
+        &[("conn", "1"), ("agent", "a1"), ("reason", "peer_gone")],
+    );
+    let found = check(&r);
+    assert_eq!(
+        found,
+        ["hub.liveness at 66.000000s: server conn 1 of incarnation 1 began shutting down at 30.000000s and was not closed by 66.000000s (bound 36.000000s)"]
+    );
+}

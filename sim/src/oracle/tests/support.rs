@@ -55,6 +55,7 @@ pub fn conn(id: u64, agent: &str) -> ConnRecord {
         // Unknown, as in a hand-made record: oracles fall back to the trace.
         host: String::new(),
         server_conn: Some(id),
+        server_incarnation: 0,
         opened_at: s(1),
         s2c: Tap::default(),
         c2s: Tap::default(),
@@ -207,4 +208,33 @@ pub fn torn_heartbeat_run() -> RunRecord {
         &[("conn", "1"), ("agent", "a1"), ("kind", "ping")],
     );
     r
+}
+
+/// A bounce of the server's host at `at`, as the driver records it: a fault, and
+/// its `fault` event in the trace (which begins the server's next incarnation).
+pub fn bounce_hub(run: &mut RunRecord, at: Duration) {
+    run.faults.push(fault(at, "bounce", &[], &["hub"]));
+    event(
+        run,
+        at,
+        "fault",
+        "fault",
+        &[("kind", "bounce"), ("hosts", "hub")],
+    );
+}
+
+/// The agent of `c` stopped reading at `at`; the server then wrote `unread`,
+/// which never reached the agent.
+pub fn stop_reading(c: &mut ConnRecord, at: Duration, unread: &[u8], writer: &str) {
+    c.s2c.stopped_reading_at = Some(at);
+    let start = c.s2c.written.len() as u64;
+    c.s2c.written.extend_from_slice(unread);
+    if !unread.is_empty() {
+        c.s2c.writes.push(WriteSpan {
+            start,
+            end: c.s2c.written.len() as u64,
+            at,
+            writer: writer.into(),
+        });
+    }
 }

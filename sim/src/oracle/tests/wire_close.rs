@@ -183,3 +183,67 @@ fn a_crash_of_the_server_explains_every_ending_but_another_link_explains_none() 
     r.faults.push(fault(s(6), "crash", &[], &["hub"]));
     assert_eq!(check(&r), Vec::<String>::new());
 }
+
+#[test]
+fn an_agent_that_stopped_reading_is_not_judged_on_what_it_left_unread() {
+    // Short writes: the agent read half a Pong, stopped reading; the rest of the
+    // Pong and the Close that followed sit unread.
+    let mut r = run();
+    let mut c = conn(1, "a1");
+    let pong = server_frame(wsrace_frame::opcode::PONG, b"12");
+    write(&mut c.s2c, &pong[..2], "hub conn#1 writer", s(2));
+    let mut rest = pong[2..].to_vec();
+    rest.extend_from_slice(&close_frame(1000, "replaced"));
+    stop_reading(&mut c, s(3), &rest, "hub conn#1 writer");
+    r.conns.push(c);
+    assert_eq!(check(&r), Vec::<String>::new());
+}
+
+#[test]
+fn an_agent_that_stopped_reading_but_read_every_byte_still_sees_a_cut_frame() {
+    // Not reading hides nothing here: the server wrote half a frame and went idle.
+    let mut r = run();
+    let mut c = conn(1, "a1");
+    let pong = server_frame(wsrace_frame::opcode::PONG, b"12");
+    write(&mut c.s2c, &pong[..2], "hub conn#1 writer", s(2));
+    stop_reading(&mut c, s(3), b"", "hub conn#1 writer");
+    r.conns.push(c.clone());
+    let found = check(&r);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("idle inside a frame"), "{}", found[0]);
+    // Nor does a stop after the stream ended.
+    let mut c2 = ended(1, "a1", &[server_frame(TEXT, b"hi")]);
+    stop_reading(&mut c2, s(50), b"", "hub conn#1 writer");
+    r.conns = vec![c2];
+    assert_eq!(check(&r).len(), 1);
+}
+
+#[test]
+fn a_write_abort_of_another_server_incarnation_explains_nothing() {
+    let frame = server_frame(BINARY, &[0; 40]);
+    let mut r = run();
+    hub(
+        &mut r,
+        s(2),
+        "write.aborted",
+        &[("conn", "1"), ("opcode", "2"), ("len", "40")],
+    );
+    bounce_hub(&mut r, s(3));
+    let mut c = conn(2, "a1");
+    c.server_conn = Some(1);
+    c.server_incarnation = 1;
+    write(&mut c.s2c, &frame[..20], "hub conn#1 writer", s(4));
+    c.s2c.reader_end = ReaderEnd::Eof;
+    c.opened_at = s(4);
+    r.conns.push(c);
+    let found = check(&r);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    // The same abort by the new incarnation explains it.
+    hub(
+        &mut r,
+        s(12),
+        "write.aborted",
+        &[("conn", "1"), ("opcode", "2"), ("len", "40")],
+    );
+    assert_eq!(check(&r), Vec::<String>::new());
+}
