@@ -211,8 +211,8 @@ fn print_text(rows: &[(&Loaded, Verdict, f64)]) {
         .unwrap_or(8)
         .max(8);
     println!(
-        "\n{:<name_w$}  {:<22}  {:>6}  {:>8}  {:<28}  {:>10}  result",
-        "scenario", "server", "seeds", "failures", "expect", "sim-s/s"
+        "\n{:<name_w$}  {:<22}  {:>6}  {:>10}  {:>7}  {:<28}  {:>8}  result",
+        "scenario", "server", "seeds", "unexpected", "caught", "expect", "sim-s/s"
     );
     for (loaded, v, wall) in rows {
         let failures = v.unexpected.len();
@@ -223,11 +223,12 @@ fn print_text(rows: &[(&Loaded, Verdict, f64)]) {
             (false, _) => "FAILED".into(),
         };
         println!(
-            "{:<name_w$}  {:<22}  {:>6}  {:>8}  {:<28}  {:>10.0}  {result}",
+            "{:<name_w$}  {:<22}  {:>6}  {:>10}  {:>7}  {:<28}  {:>8.0}  {result}",
             loaded.file.name,
             loaded.server_name,
             v.seeds,
             failures,
+            v.expected_hits,
             expectation(loaded),
             speed
         );
@@ -279,6 +280,7 @@ fn print_json(rows: &[(&Loaded, Verdict, f64)]) {
                 "expect": expectation(loaded),
                 "ok": v.ok(loaded),
                 "expected_failure_seed": v.expected_at.as_ref().map(|(s, _)| s),
+                "expected_failures": v.expected_hits,
                 "failures": failures,
                 "simulated_seconds": v.sim_secs,
                 "wall_seconds": wall,

@@ -105,6 +105,8 @@ pub struct Verdict {
     pub unexpected: Vec<(u64, SeedResult)>,
     /// First seed where an expected oracle fired, with its summary.
     pub expected_at: Option<(u64, String)>,
+    /// Seeds where an expected oracle fired.
+    pub expected_hits: usize,
     pub sim_secs: f64,
 }
 
@@ -114,6 +116,7 @@ impl Verdict {
             seeds,
             unexpected: Vec::new(),
             expected_at: None,
+            expected_hits: 0,
             sim_secs: 0.0,
         }
     }
@@ -124,6 +127,7 @@ impl Verdict {
         match result {
             SeedResult::Clean => {}
             SeedResult::Expected(summary) => {
+                self.expected_hits += 1;
                 if self.expected_at.is_none() {
                     self.expected_at = Some((seed, summary));
                 }

@@ -15,7 +15,7 @@
 //! A crash or bounce of the server's host ends that server's clock: nothing more
 //! is expected of its connections. After a bounce a new server numbers its
 //! connections from 1 again and is judged on its own (connections are
-//! [`HubConn`]s), until its own end. And whatever the server: the run must reach
+//! `HubConn`s), until its own end. And whatever the server: the run must reach
 //! quiescence; if it did not, the finding lists what was pending.
 
 use std::collections::BTreeMap;

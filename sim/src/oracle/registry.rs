@@ -6,7 +6,7 @@
 //! `conn.replaced`, `shutdown.begun` or `conn.closed`, or until its server's
 //! incarnation ends (a crash or bounce of the server's host; the next server
 //! starts with an empty registry and numbers connections from 1 again, so
-//! connections are [`HubConn`]s).
+//! connections are `HubConn`s).
 //!
 //! - When B registers for an agent whose connection A is live, A must stop being
 //!   live (normally `conn.replaced {conn: A, by: B}`, which the hub emits right
@@ -18,7 +18,7 @@
 //!   A connection of an earlier incarnation is gone whatever its agent believes.
 //!   An agent that cannot tell, because it stopped reading for good and cannot
 //!   see the stream's end
-//!   ([`agent_stopped_reading`](super::facts::agent_stopped_reading)) or because
+//!   (`agent_stopped_reading`) or because
 //!   a fault could have
 //!   cut its connection (a partitioned agent never learns that the server timed
 //!   it out; a server behind a partition never learns that its agent gave up),

@@ -11,7 +11,7 @@
 //!   without, while its agent sees it open or cannot tell (it stopped reading
 //!   for good).
 //!
-//! Connections are [`HubConn`]s: a bounced server numbers them from 1 again.
+//! Connections are `HubConn`s: a bounced server numbers them from 1 again.
 
 use std::collections::BTreeSet;
 

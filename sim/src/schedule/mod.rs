@@ -1,7 +1,7 @@
 //! Whole schedules for property-based search: what proptest generates, shrinks
 //! and, on a failure, keeps as a scenario file.
 //!
-//! A [`Schedule`] is a smaller, more regular language than a [`Scenario`]: 1 to 4
+//! A [`Schedule`] is a smaller, more regular language than a [`Scenario`](crate::Scenario): 1 to 4
 //! agents, each connecting and then running a list of [`AgentOp`]s; [`WorldOp`]s
 //! at points in simulated time (pushes, partitions, holds, a hub bounce); the
 //! hub's heartbeat timeout and write deadline; every chaos knob; the tick; and the
@@ -13,8 +13,8 @@
 //! - `to_scenario`: [`Schedule::to_scenario`].
 //! - `minimize`: a second shrinking pass that revisits every step after
 //!   proptest's greedy one.
-//! - [`save`]: a failing schedule as a scenario TOML file with its replay commands.
-//! - [`search`]: the search itself (proptest's `TestRunner`, seeded, no OS
+//! - [`save`](mod@save): a failing schedule as a scenario TOML file with its replay commands.
+//! - [`search`](mod@search): the search itself (proptest's `TestRunner`, seeded, no OS
 //!   randomness), shared by `tests/interleavings.rs` and `wsrace fuzz`.
 
 use std::fmt;
