@@ -25,6 +25,7 @@
 
 mod agent;
 mod chaos;
+mod hub_shaped;
 pub mod oracle;
 pub mod presets;
 pub mod record;

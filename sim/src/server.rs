@@ -5,7 +5,6 @@
 //! nothing more than [`SimServer::serve`]; `send` and `registry` feed the hub
 //! oracles when a server can offer them.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
@@ -15,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use turmoil::net::{TcpListener, TcpStream};
-use wsrace_hub::{Config, Hub, Tokens};
+use wsrace_hub::{Config, Hub};
 
 use crate::chaos::{ChaosConfig, ChaosStream};
 use crate::rng::SimRng;
@@ -194,12 +193,7 @@ impl ServerFactory for HubFactory {
     }
 
     fn build(&self, setup: &ServerSetup) -> Rc<dyn SimServer> {
-        Rc::new(HubServer {
-            config: hub_config(&setup.hub),
-            tokens: Tokens::from_pairs(setup.tokens.iter().map(|(a, t)| (a, t)))
-                .expect("scenario agents give valid tokens"),
-            current: RefCell::new(None),
-        })
+        crate::hub_shaped::ShapedServer::build(setup, Hub::new)
     }
 }
 
@@ -212,54 +206,4 @@ pub fn hub_config(s: &HubSettings) -> Config {
     c.handshake_deadline = Duration::from_millis(s.handshake_deadline_ms);
     c.outbound_queue = s.outbound_queue;
     c
-}
-
-struct HubServer {
-    config: Config,
-    tokens: Tokens,
-    /// The running incarnation (a bounce starts a new hub) and its shutdown signal.
-    current: RefCell<Option<(Hub, ShutdownSignal)>>,
-}
-
-impl SimServer for HubServer {
-    fn serve(&self, listener: SimListener) -> LocalFuture {
-        let hub = Hub::new(self.config.clone(), self.tokens.clone());
-        let signal = ShutdownSignal::default();
-        *self.current.borrow_mut() = Some((hub.clone(), signal.clone()));
-        let closer = hub.clone();
-        Box::pin(async move {
-            serve_with_shutdown(hub.serve(listener), signal, async move {
-                closer.shutdown().await
-            })
-            .await
-        })
-    }
-
-    fn send(&self, agent: &str, text: &str) -> Result<(), String> {
-        match &*self.current.borrow() {
-            Some((hub, _)) => hub.send(agent, text).map_err(|e| e.to_string()),
-            None => Err("hub not started".to_owned()),
-        }
-    }
-
-    fn shutdown(&self) -> Result<(), String> {
-        match &*self.current.borrow() {
-            Some((_, signal)) => {
-                signal.request();
-                Ok(())
-            }
-            None => Err("hub not started".to_owned()),
-        }
-    }
-
-    fn registry(&self) -> Option<BTreeMap<String, u64>> {
-        let hub = self.current.borrow();
-        let agents = hub.as_ref()?.0.agents();
-        Some(
-            agents
-                .into_iter()
-                .map(|(a, c)| (a.as_str().to_owned(), c.get()))
-                .collect(),
-        )
-    }
 }
