@@ -200,14 +200,18 @@ fn text_report(
             preview_text(preview, h.payload_len),
         );
     }
+    let checked = match verdict {
+        Ok(end) => end.frames,
+        Err(v) => v.frame_index,
+    };
+    if checked as usize > listing.frames.len() {
+        out += &format!(
+            "  ... {} more frames not shown\n",
+            checked as usize - listing.frames.len()
+        );
+    }
     match verdict {
         Ok(end) => {
-            if end.frames as usize > listing.frames.len() {
-                out += &format!(
-                    "  ... {} more frames not shown\n",
-                    end.frames as usize - listing.frames.len()
-                );
-            }
             out += &format!(
                 "clean: {} frames, {} bytes, ends at a frame boundary",
                 end.frames, end.bytes

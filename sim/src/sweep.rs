@@ -147,6 +147,9 @@ impl Verdict {
     }
 }
 
+/// The most seeds one sweep of one file runs, as for a file's own `seeds`.
+pub const MAX_SEEDS: u64 = 1_000_000;
+
 /// Which seeds to run: the command line, then the environment, then the file.
 pub fn seeds_for(
     seed: Option<u64>,
@@ -157,6 +160,10 @@ pub fn seeds_for(
         return Ok(vec![seed]);
     }
     if let Some(n) = seeds {
+        // Zero seeds would pass without running anything: a vacuous verdict.
+        if n == 0 || n > MAX_SEEDS {
+            return Err(format!("--seeds takes 1 to {MAX_SEEDS}, not {n}"));
+        }
         return Ok((0..n).collect());
     }
     Ok(scenario_file::seeds_from_env()?.unwrap_or_else(|| file.seeds.clone()))
