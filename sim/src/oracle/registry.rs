@@ -77,6 +77,10 @@ struct Walk {
 impl Walk {
     fn run(mut self, run: &RunRecord) -> Vec<Finding> {
         for (conn, e) in hub_conn_events(run) {
+            // A replacement is one decision: the old connection must stop being
+            // live in the same instant the new one registers, not whenever it
+            // happens to end later (a timeout would otherwise excuse it).
+            self.flush_before(run, e.at);
             if conn.0 != self.inc {
                 // A new server: the old one's connections died with it.
                 self.flush(run);
@@ -136,6 +140,18 @@ impl Walk {
     fn gone(&mut self, conn: HubConn) {
         self.live.remove(&conn);
         self.pending.retain(|p| p.old != conn);
+    }
+
+    /// Registrations before `at` whose older connection is still live.
+    fn flush_before(&mut self, run: &RunRecord, at: Duration) {
+        if self.pending.iter().any(|p| p.at < at) {
+            let (late, now): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|p| p.at < at);
+            self.pending = late;
+            self.flush(run);
+            self.pending = now;
+        }
     }
 
     /// Registrations whose older connection is still live: two live at once.

@@ -249,3 +249,28 @@ fn an_agent_that_stopped_reading_cannot_see_a_close_that_was_never_written() {
     r.registry_at_end = Some(BTreeMap::new());
     assert_eq!(check(&r), Vec::<String>::new());
 }
+
+#[test]
+fn an_old_connection_that_ends_only_later_was_never_replaced() {
+    // Without replacement the old connection lives on until something else ends
+    // it (here a heartbeat timeout two seconds later): two live at once for those
+    // two seconds, which a late end must not excuse.
+    let mut r = run();
+    r.conns.push(conn(1, "a1"));
+    r.conns.push(conn(2, "a1"));
+    registered(&mut r, 1, "1", "a1");
+    registered(&mut r, 5, "2", "a1");
+    hub(
+        &mut r,
+        s(7),
+        "shutdown.begun",
+        &[
+            ("conn", "1"),
+            ("agent", "a1"),
+            ("reason", "heartbeat_timeout"),
+        ],
+    );
+    let found = HubRegistry.check(&r);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0].conn, found[0].at), (Some(1), Some(s(5))));
+}
