@@ -22,6 +22,13 @@
 //! - [`presets`]: scenarios built in Rust (the incident's situation, ...).
 //! - `zoo`: [`ZooFactory`], the zoo's known-bad designs as servers;
 //!   [`server_by_name`] resolves `hub` / `zoo:<design>`.
+//! - `hub_shaped`: the one adaptor both the hub and the zoo are served through.
+//! - [`scenario_file`]: scenario TOML files: header, seeds, `expect`, and
+//!   errors located at `path:line:col`.
+//! - [`sweep`]: a file over its seeds, judged against its `expect` block (the
+//!   CLI's `run`/`explore` and the corpus test share it).
+//! - [`schedule`]: proptest schedules, shrinking, and saving a failure as a
+//!   scenario file.
 
 mod agent;
 mod chaos;
