@@ -70,6 +70,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     let mut done = 0u64;
     let mut runs = 0u64;
     let mut saved = BTreeSet::new();
+    let mut shapes = BTreeSet::new();
     let mut failures = 0u64;
     let mut round = 0u64;
     while done < args.cases && deadline.is_none_or(|d| started.elapsed() < d) {
@@ -88,16 +89,27 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         round += 1;
         let Some(found) = out.found else { continue };
         failures += 1;
-        let new = match &found.saved {
-            Some(Ok(s)) => saved.insert(s.path.clone()),
-            _ => true,
-        };
-        if !new {
+        // The same steps failing the same oracle under another seed or other
+        // chaos numbers is the same race; keep one file per race, not per seed.
+        let mut shape = found.schedule.clone();
+        shape.seed = 0;
+        shape.chaos = Default::default();
+        let key = format!("{}\n{shape}", found.finding.oracle);
+        if !shapes.insert(key) {
+            // A kept file has this name only if it holds the very same schedule.
+            if let Some(Ok(s)) = &found.saved {
+                if !saved.contains(&s.path) {
+                    let _ = std::fs::remove_file(&s.path);
+                }
+            }
             println!(
-                "round {round}: {} again (already saved)",
+                "round {round}: {} again with the same steps (not kept)",
                 found.finding.oracle
             );
             continue;
+        }
+        if let Some(Ok(s)) = &found.saved {
+            saved.insert(s.path.clone());
         }
         println!(
             "\nround {round} (proptest seed {rng_seed}): failure after {} schedule(s), shrunk from {} to {} steps\n{}",
