@@ -22,35 +22,28 @@ pub(crate) trait HubShaped: Clone + 'static {
     fn registered(&self) -> BTreeMap<AgentId, ConnId>;
 }
 
-impl HubShaped for Hub {
-    fn serve_on(self, listener: SimListener) -> LocalFuture {
-        Box::pin(async move { self.serve(listener).await })
-    }
-    fn shut_down(self) -> LocalFuture {
-        Box::pin(async move { self.shutdown().await })
-    }
-    fn send_text(&self, agent: &str, text: &str) -> Result<(), String> {
-        self.send(agent, text).map_err(|e| e.to_string())
-    }
-    fn registered(&self) -> BTreeMap<AgentId, ConnId> {
-        self.agents()
-    }
+// The hub and every zoo design have these methods with the same signatures
+// (the zoo mirrors the hub's API on purpose), so one body serves both.
+macro_rules! hub_shaped {
+    ($($t:ty),*) => {$(
+        impl HubShaped for $t {
+            fn serve_on(self, listener: SimListener) -> LocalFuture {
+                Box::pin(async move { self.serve(listener).await })
+            }
+            fn shut_down(self) -> LocalFuture {
+                Box::pin(async move { self.shutdown().await })
+            }
+            fn send_text(&self, agent: &str, text: &str) -> Result<(), String> {
+                self.send(agent, text).map_err(|e| e.to_string())
+            }
+            fn registered(&self) -> BTreeMap<AgentId, ConnId> {
+                self.agents()
+            }
+        }
+    )*};
 }
 
-impl HubShaped for ZooHub {
-    fn serve_on(self, listener: SimListener) -> LocalFuture {
-        Box::pin(async move { self.serve(listener).await })
-    }
-    fn shut_down(self) -> LocalFuture {
-        Box::pin(async move { self.shutdown().await })
-    }
-    fn send_text(&self, agent: &str, text: &str) -> Result<(), String> {
-        self.send(agent, text).map_err(|e| e.to_string())
-    }
-    fn registered(&self) -> BTreeMap<AgentId, ConnId> {
-        self.agents()
-    }
-}
+hub_shaped!(Hub, ZooHub);
 
 /// A hub-shaped server in the simulation. A bounce of the server host calls
 /// `serve` again, which starts a new incarnation from `make`.

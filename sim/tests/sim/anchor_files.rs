@@ -1,24 +1,8 @@
 //! The scenario-file additions: `count`, `do = "shutdown"`, steps anchored with
 //! `after`/`when`: they load, round-trip, and every new mistake gets a precise error.
-
-use std::path::{Path, PathBuf};
-
+use crate::broken_files::{check_table, Bad};
 use wsrace_sim::scenario_file::{self, Mistake};
 use wsrace_sim::{Anchor, AnchorEvent, AnchoredStep, Trigger, WorldAction};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sim/bad_anchors")
-        .join(name)
-}
-
-struct Bad {
-    file: &'static str,
-    at: (usize, usize),
-    mistake: Mistake,
-    message: &'static str,
-    help: &'static str,
-}
 
 const BAD: &[Bad] = &[
     Bad {
@@ -109,45 +93,7 @@ const BAD: &[Bad] = &[
 
 #[test]
 fn every_new_mistake_gets_a_precise_error() {
-    let mut wrong = Vec::new();
-    for bad in BAD {
-        let path = fixture(bad.file);
-        let err = match scenario_file::load(&path) {
-            Ok(_) => {
-                wrong.push(format!("{}: loaded, expected an error", bad.file));
-                continue;
-            }
-            Err(e) => e,
-        };
-        let d = err.diagnostic().expect("a diagnostic, not an I/O error");
-        let ok = (d.line, d.col) == bad.at
-            && d.mistake == bad.mistake
-            && d.message.contains(bad.message)
-            && d.help.contains(bad.help)
-            && err.to_string().starts_with(&format!(
-                "{}:{}:{}: ",
-                path.display(),
-                bad.at.0,
-                bad.at.1
-            ));
-        if !ok {
-            wrong.push(format!(
-                "{}:\n  expected {}:{} {:?}: {} / {}\n  got      {err}  ({:?})",
-                bad.file, bad.at.0, bad.at.1, bad.mistake, bad.message, bad.help, d.mistake
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
-
-#[test]
-fn every_anchor_fixture_is_in_the_table() {
-    let on_disk = scenario_file::list_dir(fixture("")).expect("the fixture directory lists");
-    let listed: Vec<PathBuf> = BAD.iter().map(|b| fixture(b.file)).collect();
-    assert_eq!(on_disk.len(), listed.len());
-    for path in on_disk {
-        assert!(listed.contains(&path), "{} is not in BAD", path.display());
-    }
+    check_table("bad_anchors", BAD);
 }
 
 const GOOD: &str = r#"# Reproduces: every new form at once (loader test)

@@ -1,6 +1,7 @@
 //! wsrace-sim's integration tests: one binary, one module per concern.
 
 // Scenario builders shared by the tests.
+mod broken_files;
 mod support;
 
 // Agents heartbeating against the hub settle cleanly.

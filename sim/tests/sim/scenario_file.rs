@@ -3,24 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::broken_files::{check_table, fixture as fixture_in, Bad};
 use proptest::prelude::*;
 use wsrace_sim::scenario_file::{self, Expect, Mistake, ScenarioError};
 use wsrace_sim::{AgentStep, WorldAction};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sim/bad_scenarios")
-        .join(name)
-}
-
-/// One broken file: where the error must point and what it must say.
-struct Bad {
-    file: &'static str,
-    at: (usize, usize),
-    mistake: Mistake,
-    message: &'static str,
-    help: &'static str,
-}
 
 const BAD: &[Bad] = &[
     Bad { file: "missing_header.toml", at: (1, 1), mistake: Mistake::MissingHeader, message: "must start with a `# Reproduces: ...` comment", help: "say what it reproduces" },
@@ -48,51 +34,13 @@ const BAD: &[Bad] = &[
     Bad { file: "chaos_rate.toml", at: (6, 19), mistake: Mistake::Impossible, message: "`stall_per_mille = 1500` is more than 1000 per mille", help: "0 (never) to 1000 (always)" },
 ];
 
-#[test]
-fn every_broken_file_gets_a_precise_error() {
-    let mut wrong = Vec::new();
-    for bad in BAD {
-        let path = fixture(bad.file);
-        let err = match scenario_file::load(&path) {
-            Ok(_) => {
-                wrong.push(format!("{}: loaded, expected an error", bad.file));
-                continue;
-            }
-            Err(e) => e,
-        };
-        let d = err.diagnostic().expect("a diagnostic, not an I/O error");
-        let ok = (d.line, d.col) == bad.at
-            && d.mistake == bad.mistake
-            && d.message.contains(bad.message)
-            && d.help.contains(bad.help)
-            && err.to_string().starts_with(&format!(
-                "{}:{}:{}: ",
-                path.display(),
-                bad.at.0,
-                bad.at.1
-            ));
-        if !ok {
-            wrong.push(format!(
-                "{}:\n  expected {}:{} {:?}: {} / {}\n  got      {err}  ({:?})",
-                bad.file, bad.at.0, bad.at.1, bad.mistake, bad.message, bad.help, d.mistake
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+fn fixture(name: &str) -> PathBuf {
+    fixture_in("bad_scenarios", name)
 }
 
 #[test]
-fn every_fixture_is_in_the_table() {
-    let listed: Vec<PathBuf> = BAD.iter().map(|b| fixture(b.file)).collect();
-    let on_disk = scenario_file::list_dir(fixture("")).expect("the fixture directory lists");
-    assert_eq!(
-        on_disk.len(),
-        listed.len(),
-        "a fixture without an expected error, or a missing one"
-    );
-    for path in on_disk {
-        assert!(listed.contains(&path), "{} is not in BAD", path.display());
-    }
+fn every_broken_file_gets_a_precise_error() {
+    check_table("bad_scenarios", BAD);
 }
 
 #[test]
