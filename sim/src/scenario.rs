@@ -196,6 +196,32 @@ pub enum AgentStep {
     /// Wait until `count` pushes have arrived in total. No deadline of its own:
     /// the scenario's limit bounds it and reports it as pending.
     AwaitPushes { count: u32 },
+    /// Wait until `agent`'s (default: this agent's) `nth` `event` has happened,
+    /// counted as anchors count (per run, from 1, over all connections). For
+    /// `push_write` it is the moment the frame's first byte reached the
+    /// transport (an anchor's `when`): the rest may still be on its way. No
+    /// deadline of its own: the scenario's limit bounds it and reports it as pending.
+    Await {
+        event: AnchorEvent,
+        nth: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+    },
+}
+
+impl AgentStep {
+    /// What an `await` step of agent `me` waits for, as an anchor's `when`
+    /// (for `push_write`, the frame's first byte); `None` for other steps.
+    pub fn awaited(&self, me: &str) -> Option<Trigger> {
+        match self {
+            AgentStep::Await { event, nth, agent } => Some(Trigger::When(Anchor {
+                agent: agent.clone().unwrap_or_else(|| me.to_owned()),
+                event: *event,
+                nth: *nth,
+            })),
+            _ => None,
+        }
+    }
 }
 
 /// A harness action at a point in simulated time.

@@ -10,9 +10,15 @@
 //! is dated when its last byte went out. A stream torn by a second writer is
 //! read as it comes, so after a torn frame the count is best effort (those runs
 //! fail `wire.grammar` anyway).
+//!
+//! Agents' `await` steps wait on the same log: every noted event wakes
+//! [`AnchorLog::notify`], and a waiting agent looks its anchor up again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use crate::record::WriteSpan;
 use crate::scenario::{AnchorEvent, Trigger};
@@ -43,25 +49,45 @@ impl Mark {
     }
 }
 
+/// One occurrence of an event: when it happened, and when the log learned of
+/// it (later for a push write, which is recognised some bytes in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub at: Duration,
+    pub known: Duration,
+}
+
 /// Every event's times, per agent, in the order they happened.
 #[derive(Default)]
 pub(crate) struct AnchorLog {
-    seen: BTreeMap<String, BTreeMap<Mark, Vec<Duration>>>,
+    seen: BTreeMap<String, BTreeMap<Mark, Vec<Seen>>>,
     scans: BTreeMap<u64, PushScan>,
+    /// Woken (`notify_waiters`) on every event noted, from whichever host
+    /// noted it: agents' `await` steps wait on it. Hosts run one after another
+    /// on one thread, so a wake is only a task queued on the waiter's host.
+    pub notify: Arc<Notify>,
 }
 
 impl AnchorLog {
-    pub fn note(&mut self, agent: &str, mark: Mark, at: Duration) {
+    /// `agent`'s `mark` happened at `at`; the caller learned of it at `known`.
+    pub fn note(&mut self, agent: &str, mark: Mark, at: Duration, known: Duration) {
         if !self.seen.contains_key(agent) {
             self.seen.insert(agent.to_owned(), BTreeMap::new());
         }
         if let Some(m) = self.seen.get_mut(agent) {
-            m.entry(mark).or_default().push(at);
+            m.entry(mark).or_default().push(Seen { at, known });
         }
+        self.notify.notify_waiters();
     }
 
     /// How often `trigger`'s moment has happened, and when its `nth` did.
     pub fn progress(&self, trigger: &Trigger) -> (usize, Option<Duration>) {
+        let (n, seen) = self.occurrence(trigger);
+        (n, seen.map(|s| s.at))
+    }
+
+    /// How often `trigger`'s moment has happened, and its `nth` occurrence.
+    pub fn occurrence(&self, trigger: &Trigger) -> (usize, Option<Seen>) {
         let a = trigger.anchor();
         let times = self
             .seen
@@ -86,7 +112,7 @@ impl AnchorLog {
         let mut found = Vec::new();
         scan.advance(written, writes, now, &mut found);
         for (mark, at) in found {
-            self.note(agent, mark, at);
+            self.note(agent, mark, at, now);
         }
     }
 }

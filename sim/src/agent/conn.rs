@@ -52,7 +52,7 @@ impl Link {
         let at = crate::tap::now();
         let mut st = self.rec.lock();
         if !st.frozen {
-            st.anchors.note(&self.agent, mark, at);
+            st.anchors.note(&self.agent, mark, at, at);
         }
     }
 }

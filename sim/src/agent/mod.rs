@@ -17,7 +17,7 @@ use tokio::time::{sleep, timeout};
 use wsrace_frame::opcode;
 
 use crate::rng::SimRng;
-use crate::scenario::{AgentSpec, AgentStep, HeartbeatKind};
+use crate::scenario::{ordinal, AgentSpec, AgentStep, HeartbeatKind, Trigger};
 use crate::tap::{now, Recorder};
 use crate::trace::sim_event;
 pub(crate) use anchors::{AnchorLog, Mark};
@@ -85,6 +85,7 @@ fn describe(step: &AgentStep) -> String {
         }
         AgentStep::Hangup => "hanging up".into(),
         AgentStep::AwaitPushes { count } => format!("waiting for {count} push(es)"),
+        AgentStep::Await { .. } => "awaiting".into(),
     }
 }
 
@@ -100,6 +101,7 @@ fn step_name(step: &AgentStep) -> &'static str {
         AgentStep::Close { .. } => "close",
         AgentStep::Hangup => "hangup",
         AgentStep::AwaitPushes { .. } => "await_pushes",
+        AgentStep::Await { .. } => "await",
     }
 }
 
@@ -130,7 +132,10 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
         let live = conns.last().filter(|c| c.alive());
         let needs_conn = !matches!(
             step,
-            AgentStep::Connect | AgentStep::Wait { .. } | AgentStep::AwaitPushes { .. }
+            AgentStep::Connect
+                | AgentStep::Wait { .. }
+                | AgentStep::AwaitPushes { .. }
+                | AgentStep::Await { .. }
         );
         if needs_conn && live.is_none() {
             match newest {
@@ -239,6 +244,11 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
                 }
                 woken.await;
             },
+            AgentStep::Await { .. } => {
+                if let Some(trigger) = step.awaited(agent) {
+                    await_event(&link, &trigger, &board).await;
+                }
+            }
         }
     }
     match conns.last() {
@@ -255,4 +265,49 @@ async fn run_agent(spec: AgentSpec, link: Rc<Link>, board: Board) {
     );
     // Keep the connections (and so their readers) alive.
     std::future::pending::<()>().await;
+}
+
+/// An `await` step: waits (in simulated time, woken by every anchor event
+/// noted anywhere) until `trigger`'s moment has happened. If the log learned of
+/// it later than this host's clock reads (the server's host runs a tick before
+/// the agents' hosts do, so its clock is ahead within a tick), it then sleeps
+/// until that moment: the next step never comes before the event was known.
+/// Keeps the board's line current: `awaiting a1's 2nd push_write (1 so far)`.
+async fn await_event(link: &Link, trigger: &Trigger, board: &Board) {
+    let anchor = trigger.anchor();
+    let agent = link.agent.as_str();
+    let notify = link.rec.lock().anchors.notify.clone();
+    let mut shown = None;
+    let seen = loop {
+        let woken = notify.notified();
+        let (count, nth) = link.rec.lock().anchors.occurrence(trigger);
+        if let Some(nth) = nth {
+            break nth;
+        }
+        if shown != Some(count) {
+            shown = Some(count);
+            if let Some(status) = board.borrow_mut().get_mut(agent) {
+                status.doing = format!(
+                    "awaiting {}'s {} {} ({count} so far)",
+                    anchor.agent,
+                    ordinal(anchor.nth),
+                    anchor.event.name()
+                );
+            }
+        }
+        woken.await;
+    };
+    let lag = seen.known.saturating_sub(now());
+    if !lag.is_zero() {
+        sleep(lag).await;
+    }
+    sim_event!(
+        "agent",
+        "agent.awaited",
+        agent,
+        of = anchor.agent.as_str(),
+        awaited = anchor.event.name(),
+        nth = anchor.nth,
+        event_at = crate::oracle::secs(seen.at).as_str()
+    );
 }

@@ -3,6 +3,7 @@
 //! from the deserialized [`Scenario`]; spans from the document, by path.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use toml::de::DeTable;
 use toml::Spanned;
@@ -117,6 +118,23 @@ fn agents(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), 
                              write the frame with `do = \"send_raw\"`",
                         );
                     }
+                    AgentStep::Await {
+                        event,
+                        nth,
+                        agent: target,
+                    } => {
+                        await_step(
+                            cx,
+                            root,
+                            s,
+                            (i, j),
+                            &one.name,
+                            &agent.script[..j],
+                            *event,
+                            *nth,
+                            target.as_deref(),
+                        )?;
+                    }
                     AgentStep::AwaitPushes { count } if *count as usize > pushes => {
                         return impossible(
                             format!(
@@ -132,6 +150,70 @@ fn agents(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// One `await` step, `script[j]` of `agents[i]` (agent `me`, which has run
+/// `before` when it gets there): the agent it names exists, `nth` counts from 1
+/// and can be reached; an await on its own `connected`, `closed` or `heartbeat`
+/// can only be met by the steps before it.
+#[allow(clippy::too_many_arguments)]
+fn await_step(
+    cx: &Cx<'_>,
+    root: &Spanned<DeTable<'_>>,
+    s: &Scenario,
+    (i, j): (usize, usize),
+    me: &str,
+    before: &[AgentStep],
+    event: AnchorEvent,
+    nth: u32,
+    target: Option<&str>,
+) -> Result<(), ScenarioError> {
+    use Seg::{Index as I, Key as K};
+    let at = |key| value_span(root, &[K("agents"), I(i), K("script"), I(j), K(key)]);
+    let expanded = s.expanded_agents();
+    let name = target.unwrap_or(me);
+    let Some(spec) = expanded.iter().find(|a| a.name == name) else {
+        return Err(unknown_agent(cx, s, at("agent"), name));
+    };
+    let impossible = |message: String, help: String| {
+        Err(cx.error(at("nth"), Mistake::Impossible, message, help))
+    };
+    if nth == 0 {
+        return impossible(
+            "`nth = 0`: occurrences count from 1".to_owned(),
+            format!("`nth = 1` is {name}'s first {}", event.name()),
+        );
+    }
+    if bounced(s).contains(&spec.host.as_str()) {
+        return Ok(());
+    }
+    let own = name == me
+        && matches!(
+            event,
+            AnchorEvent::Connected | AnchorEvent::Closed | AnchorEvent::Heartbeat
+        );
+    let (most, what) = reach(s, name, if own { before } else { &spec.script }, event);
+    if u64::from(nth) <= most {
+        return Ok(());
+    }
+    let (nth, ev) = (ordinal(nth), event.name());
+    if own {
+        let what = match event {
+            AnchorEvent::Heartbeat => {
+                format!("its script sends {most} heartbeat(s) before the await")
+            }
+            _ => format!("only {most} `connect` step(s) come before the await"),
+        };
+        return impossible(
+            format!("agent `{me}` awaits its own {nth} {ev}, but {what}"),
+            "an agent's own steps run in order: move the await after the step that causes it, or lower `nth`"
+                .to_owned(),
+        );
+    }
+    impossible(
+        format!("agent `{me}` awaits {name}'s {nth} {ev}, but {what}"),
+        "lower `nth`, or make the event happen that often".to_owned(),
+    )
 }
 
 /// The key a script step's impossible value is in.
@@ -178,28 +260,7 @@ fn steps(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), S
         .map(|(i, _)| *i)
         .collect();
 
-    let unknown_agent = |span, name: &str| {
-        let help = if agent_names.is_empty() {
-            "add it under [[agents]] first".to_owned()
-        } else if let Some(a) = s
-            .agents
-            .iter()
-            .find(|a| a.name == name && a.count.is_some())
-        {
-            format!(
-                "`{name}` has `count = {n}`: its agents are `{name}1` .. `{name}{n}`",
-                n = a.count.unwrap_or(0)
-            )
-        } else {
-            suggest(name, &agent_names)
-        };
-        cx.error(
-            span,
-            Mistake::UnknownAgent,
-            format!("no agent named `{name}`"),
-            help,
-        )
-    };
+    let unknown_agent = |span, name: &str| unknown_agent(cx, s, span, name);
     let action = |i: usize, action: &WorldAction| -> Result<(), ScenarioError> {
         let path = |key| [K("steps"), I(i), K(key)];
         let host = |key: &'static str, name: &str| -> Result<(), ScenarioError> {
@@ -267,16 +328,7 @@ fn steps(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), S
         action(i, &step.action)?;
     }
 
-    let bounced: Vec<&str> = s
-        .steps
-        .iter()
-        .map(|w| &w.action)
-        .chain(s.anchored.iter().map(|a| &a.action))
-        .filter_map(|a| match a {
-            WorldAction::Bounce { host } => Some(host.as_str()),
-            _ => None,
-        })
-        .collect();
+    let bounced = bounced(s);
     for (k, step) in s.anchored.iter().enumerate() {
         let i = anchored.get(k).copied().unwrap_or(k);
         let edge = match step.trigger {
@@ -305,31 +357,7 @@ fn steps(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), S
             action(i, &step.action)?;
             continue;
         }
-        let script = &agent.script;
-        let connects = script
-            .iter()
-            .filter(|st| matches!(st, AgentStep::Connect))
-            .count() as u64;
-        let (most, what) = match anchor.event {
-            AnchorEvent::Connected | AnchorEvent::Closed => (
-                connects,
-                format!("{connects} `connect` step(s) in its script"),
-            ),
-            AnchorEvent::Heartbeat => {
-                let beats: u64 = script
-                    .iter()
-                    .map(|st| match st {
-                        AgentStep::Heartbeat { count, .. } => u64::from(*count),
-                        _ => 0,
-                    })
-                    .sum();
-                (beats, format!("its script sends {beats} heartbeat(s)"))
-            }
-            AnchorEvent::PushReceived | AnchorEvent::PushWrite => {
-                let n = pushes_to(s, &anchor.agent) as u64;
-                (n, format!("{n} `push` step(s) name it"))
-            }
-        };
+        let (most, what) = reach(s, &anchor.agent, &agent.script, anchor.event);
         if u64::from(anchor.nth) > most {
             return Err(cx.error(
                 at(&path("nth")),
@@ -346,6 +374,77 @@ fn steps(cx: &Cx<'_>, root: &Spanned<DeTable<'_>>, s: &Scenario) -> Result<(), S
         action(i, &step.action)?;
     }
     Ok(())
+}
+
+/// `no agent named `x``, with the nearest name or the agents of a counted entry.
+fn unknown_agent(cx: &Cx<'_>, s: &Scenario, span: Range<usize>, name: &str) -> ScenarioError {
+    let expanded = s.expanded_agents();
+    let agent_names: Vec<&str> = expanded.iter().map(|a| a.name.as_str()).collect();
+    let help = if agent_names.is_empty() {
+        "add it under [[agents]] first".to_owned()
+    } else if let Some(a) = s
+        .agents
+        .iter()
+        .find(|a| a.name == name && a.count.is_some())
+    {
+        format!(
+            "`{name}` has `count = {n}`: its agents are `{name}1` .. `{name}{n}`",
+            n = a.count.unwrap_or(0)
+        )
+    } else {
+        suggest(name, &agent_names)
+    };
+    cx.error(
+        span,
+        Mistake::UnknownAgent,
+        format!("no agent named `{name}`"),
+        help,
+    )
+}
+
+/// Hosts some step bounces: their agents rerun their scripts, so any event
+/// can happen again and reachability is not checked.
+fn bounced(s: &Scenario) -> Vec<&str> {
+    s.steps
+        .iter()
+        .map(|w| &w.action)
+        .chain(s.anchored.iter().map(|a| &a.action))
+        .filter_map(|a| match a {
+            WorldAction::Bounce { host } => Some(host.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How often `event` can happen to an agent running `script` (its `connect`
+/// steps, its heartbeats, the `push` steps naming `agent`), and that in words.
+fn reach(s: &Scenario, agent: &str, script: &[AgentStep], event: AnchorEvent) -> (u64, String) {
+    match event {
+        AnchorEvent::Connected | AnchorEvent::Closed => {
+            let connects = script
+                .iter()
+                .filter(|st| matches!(st, AgentStep::Connect))
+                .count() as u64;
+            (
+                connects,
+                format!("{connects} `connect` step(s) in its script"),
+            )
+        }
+        AnchorEvent::Heartbeat => {
+            let beats: u64 = script
+                .iter()
+                .map(|st| match st {
+                    AgentStep::Heartbeat { count, .. } => u64::from(*count),
+                    _ => 0,
+                })
+                .sum();
+            (beats, format!("its script sends {beats} heartbeat(s)"))
+        }
+        AnchorEvent::PushReceived | AnchorEvent::PushWrite => {
+            let n = pushes_to(s, agent) as u64;
+            (n, format!("{n} `push` step(s) name it"))
+        }
+    }
 }
 
 /// Rates are per mille; delay ranges must not be empty.

@@ -36,3 +36,5 @@ mod agent_count;
 mod anchors;
 // Scenario files: `count`, `shutdown` and anchored steps load; their mistakes get precise errors.
 mod anchor_files;
+// Agents' `await` steps: a script waits for a lifecycle event, at its exact moment.
+mod awaits;
