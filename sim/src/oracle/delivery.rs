@@ -2,7 +2,11 @@
 //!
 //! Per agent, the pushes it received must be a subsequence of the pushes the
 //! server accepted for it, in acceptance order: nothing twice, nothing that was
-//! never accepted, nothing overtaking. And, when the run is quiescent (nothing
+//! never accepted, nothing overtaking on the same connection. Order is a
+//! per-connection promise: across a reconnect, a push the old connection was
+//! already writing (a frame is never cut short) may land after a later push on
+//! the new one, and the agent reads both at once, so no server can promise
+//! more without holding the new connection back. And, when the run is quiescent (nothing
 //! left in flight), every accepted push whose connection stayed open to the end
 //! arrived. A push's connection is the agent's connection registered strictly
 //! before it was asked for (`conn.registered`, of the server incarnation it
@@ -17,14 +21,17 @@
 //! or hold of its link, say: turmoil never retransmits, so bytes lost or held
 //! there never arrive, while the agent may well go on seeing the stream open).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::record::{ConnRecord, Push, RunRecord};
+use wsrace_frame::opcode;
+
+use crate::record::{ConnRecord, Push, RunRecord, Way};
 
 use super::facts::{
     agent_blind, agent_sees_open, agent_stopped_reading, conn_by_server, explaining_fault,
     has_hub_events, hub_conn_events, last_incarnation, row, secs,
 };
+use super::scan;
 use super::{id, Finding, Oracle};
 
 /// See the module doc.
@@ -55,10 +62,13 @@ fn check_agent(run: &RunRecord, agent: &str) -> Vec<Finding> {
         .received_pushes
         .get(agent)
         .map_or(&[][..], Vec::as_slice);
+    let arrived_on = arrival_conns(run, agent);
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    // Index into `accepted` just past the last push that arrived in order.
+    // Index into `accepted` just past the latest push that arrived, overall
+    // and per connection.
     let mut next = 0;
+    let mut next_on: BTreeMap<u64, usize> = BTreeMap::new();
     for (i, payload) in received.iter().enumerate() {
         let problem = if !seen.insert(payload.as_str()) {
             Some(format!("push {payload:?} arrived twice (received #{i})"))
@@ -68,13 +78,23 @@ fn check_agent(run: &RunRecord, agent: &str) -> Vec<Finding> {
                     "push {payload:?} arrived although send rejected it"
                 )),
                 None => Some(format!("push {payload:?} arrived but was never sent")),
-                Some(k) if k < next => Some(format!(
-                    "push {payload:?} arrived after {:?}, which was accepted later (out of order)",
-                    accepted[next - 1].payload
-                )),
                 Some(k) => {
-                    next = k + 1;
-                    None
+                    // Bound by what arrived before on the same connection; a
+                    // push whose connection is unknown is bound by everything.
+                    let conn = arrived_on.get(payload.as_bytes()).copied();
+                    let bound = conn.map_or(next, |c| next_on.get(&c).copied().unwrap_or(0));
+                    if k < bound {
+                        Some(format!(
+                            "push {payload:?} arrived after {:?}, which was accepted later (out of order)",
+                            accepted[bound - 1].payload
+                        ))
+                    } else {
+                        next = next.max(k + 1);
+                        if let Some(c) = conn {
+                            next_on.insert(c, k + 1);
+                        }
+                        None
+                    }
                 }
             }
         };
@@ -96,6 +116,28 @@ fn check_agent(run: &RunRecord, agent: &str) -> Vec<Finding> {
         out.extend(missing(run, agent, &accepted, &seen));
     }
     out
+}
+
+/// Which connection each push arrived on, read from what the agent received
+/// (pushes are single text frames starting `{"type":"push"`).
+fn arrival_conns<'r>(run: &'r RunRecord, agent: &str) -> BTreeMap<&'r [u8], u64> {
+    let mut on = BTreeMap::new();
+    for conn in run.conns.iter().filter(|c| c.agent == agent) {
+        let s = scan(&conn.s2c, Way::S2c);
+        for f in s
+            .frames
+            .iter()
+            .filter(|f| f.opcode == opcode::TEXT && f.fin)
+        {
+            let (start, end) = (f.payload_start() as usize, f.end() as usize);
+            if let Some(payload) = s.bytes.get(start..end) {
+                if payload.starts_with(br#"{"type":"push""#) {
+                    on.entry(payload).or_insert(conn.id);
+                }
+            }
+        }
+    }
+    on
 }
 
 /// Accepted pushes that should have arrived and did not.

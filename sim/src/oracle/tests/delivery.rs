@@ -178,3 +178,50 @@ fn a_push_to_an_agent_that_stopped_reading_is_owed_only_while_the_server_keeps_t
     );
     assert_eq!(summaries(&r), Vec::<String>::new());
 }
+
+/// a1 reconnected: `old` carries what its first connection received, `new` its
+/// second's; every push is a real text frame in those streams.
+fn across_a_reconnect(old: &[&str], new: &[&str], received: &[&str]) -> RunRecord {
+    let mut r = run();
+    let mut first = conn(1, "a1");
+    let mut second = conn(2, "a1");
+    for (c, pushes) in [(&mut first, old), (&mut second, new)] {
+        for p in pushes {
+            let frame = server_frame(wsrace_frame::opcode::TEXT, p.as_bytes());
+            c.s2c.received.extend_from_slice(&frame);
+        }
+    }
+    r.conns.push(first);
+    r.conns.push(second);
+    for (i, p) in ["1", "2", "3", "4"].iter().enumerate() {
+        let payload = format!(r#"{{"type":"push","seq":{p}}}"#);
+        r.pushes.push(push(s(2 + i as u64), "a1", &payload, true));
+    }
+    r.received_pushes.insert(
+        "a1".into(),
+        received.iter().map(|s| s.to_string()).collect(),
+    );
+    r
+}
+
+const P1: &str = r#"{"type":"push","seq":1}"#;
+const P2: &str = r#"{"type":"push","seq":2}"#;
+const P3: &str = r#"{"type":"push","seq":3}"#;
+const P4: &str = r#"{"type":"push","seq":4}"#;
+
+#[test]
+fn a_push_the_old_connection_was_writing_may_land_after_a_later_one_on_the_new() {
+    let r = across_a_reconnect(&[P1, P2, P3], &[P4], &[P1, P2, P4, P3]);
+    assert_eq!(summaries(&r), Vec::<String>::new());
+}
+
+#[test]
+fn overtaking_on_one_connection_is_still_caught_across_a_reconnect() {
+    let r = across_a_reconnect(&[P1, P3, P2], &[P4], &[P1, P3, P4, P2]);
+    assert_eq!(
+        summaries(&r),
+        [format!(
+            "agent a1: push {P2:?} arrived after {P3:?}, which was accepted later (out of order)"
+        )]
+    );
+}
