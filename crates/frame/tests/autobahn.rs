@@ -37,7 +37,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 #[path = "support/venv.rs"]
 mod venv;
@@ -101,7 +101,8 @@ struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
+    /// Collects stderr until the process exits (read it after a kill).
+    stderr: Option<std::thread::JoinHandle<String>>,
     port: u16,
 }
 
@@ -130,14 +131,12 @@ impl Server {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
         let mut err = child.stderr.take().expect("piped stderr");
-        std::thread::spawn(move || {
+        let stderr = Some(std::thread::spawn(move || {
             let mut s = String::new();
             let _ = err.read_to_string(&mut s);
-            sink.lock().unwrap().push_str(&s);
-        });
+            s
+        }));
         let stdin = child.stdin.take();
         let mut server = Server {
             child,
@@ -156,17 +155,22 @@ impl Server {
         server
     }
 
-    fn next(&self, wait: Duration, what: &str) -> Value {
+    fn next(&mut self, wait: Duration, what: &str) -> Value {
         match self.lines.recv_timeout(wait) {
             Ok(line) => serde_json::from_str(&line).unwrap_or_else(|e| {
                 panic!("autobahn: bad line from the fuzzing server ({e}): {line}")
             }),
             Err(e) => {
-                // Give stderr's reader a moment to collect what the process said last.
-                std::thread::sleep(Duration::from_millis(200));
+                // Its stderr is complete once it has exited: stop it, then read.
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let said = self
+                    .stderr
+                    .take()
+                    .and_then(|h| h.join().ok())
+                    .unwrap_or_default();
                 panic!(
-                    "autobahn: no {what} from the fuzzing server within {wait:?} ({e}).\n--- its stderr\n{}",
-                    self.stderr.lock().unwrap()
+                    "autobahn: no {what} from the fuzzing server within {wait:?} ({e}).\n--- its stderr\n{said}"
                 )
             }
         }
@@ -528,7 +532,7 @@ fn table(rows: &BTreeMap<u32, Row>) -> String {
 fn checker_agrees_with_autobahn_on_every_fuzzingserver_case() {
     let python =
         venv::python(&[("kosoku", KOSOKU_VERSION)]).unwrap_or_else(|e| panic!("autobahn: {e}"));
-    let server = Server::start(&python);
+    let mut server = Server::start(&python);
     let port = server.port;
     let count = case_count(port);
     assert!(count > 200, "autobahn: only {count} cases served");

@@ -7,9 +7,8 @@
 //! Several test processes may call [`python`] at once (`cargo test` runs test binaries
 //! one after another, but two `cargo test` runs, or a test binary run by hand, share the
 //! target directory). Creating the virtualenv and installing into it happen under an
-//! exclusive lock file, `<target>/wsrace-venv.lock`, made with `create_new` and holding
-//! the owner's pid; waiters poll it for at most [`LOCK_WAIT`], and a lock whose owner has
-//! died (no `/proc/<pid>` on Linux) or that is older than [`LOCK_WAIT`] is removed. A
+//! exclusive OS file lock on `<target>/wsrace-venv.lock` (`File::lock`): waiters block
+//! until it is free, and the OS releases it when its owner exits, however it exits. A
 //! virtualenv is marked ready (`.wsrace-ready`) only once `python3 -m venv` succeeded;
 //! one without the mark is a half-made one and is made again.
 //!
@@ -18,14 +17,9 @@
 
 #![allow(dead_code)]
 
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
-
-/// How long to wait for another process's lock (a first `pip install` takes seconds).
-pub const LOCK_WAIT: Duration = Duration::from_secs(600);
 
 /// What the failure messages end with.
 pub const SETUP_HINT: &str = "Tests that use the shared virtualenv need python3 with the venv \
@@ -122,64 +116,15 @@ pub fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     ))
 }
 
-/// An exclusive lock file; removed when dropped.
-struct Lock(PathBuf);
+/// Held while the virtualenv is made or changed; the OS lock goes with the file.
+struct Lock(File);
 
 impl Lock {
     fn acquire(path: &Path) -> Result<Lock, String> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(20);
-        loop {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut f) => {
-                    // The pid is only read to spot a dead owner; a failed write just
-                    // makes the lock look stale sooner, which the age check bounds anyway.
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(Lock(path.to_path_buf()));
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
-            }
-            if is_stale(path) {
-                let _ = fs::remove_file(path);
-                continue;
-            }
-            if start.elapsed() > LOCK_WAIT {
-                return Err(format!(
-                    "{} has been held by another process for over {LOCK_WAIT:?}; \
-                     delete it if no test is running",
-                    path.display()
-                ));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(500));
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-/// A lock left by a process that is gone (Linux: no `/proc/<pid>`), or older than
-/// [`LOCK_WAIT`] anywhere. A lock just created, whose pid is not written yet, is not stale.
-fn is_stale(path: &Path) -> bool {
-    let age = fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok());
-    if age.is_some_and(|a| a > LOCK_WAIT) {
-        return true;
-    }
-    let owner = fs::read_to_string(path)
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok());
-    match owner {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            !Path::new("/proc").join(pid.to_string()).exists()
-        }
-        _ => false,
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+        Ok(Lock(file))
     }
 }
