@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::conn::ConnHandle;
 use crate::conn::{self, EnqueueError, Outbound};
 use crate::events::{emit, task_span};
 use crate::registry::Registry;
@@ -72,7 +73,7 @@ pub enum SendError {
 pub(crate) struct Shared {
     pub config: Config,
     pub tokens: Tokens,
-    pub registry: Registry,
+    pub registry: Registry<ConnHandle>,
     next_conn: AtomicU64,
     /// Becomes true once, at hub shutdown; stops accept loops and handshakes.
     stop: watch::Sender<bool>,

@@ -10,6 +10,8 @@
 //! - [`message_frame`], [`pong_frame`], [`CloseFrame::encode`] (from
 //!   [`ShutdownReason::close_frame`](crate::ShutdownReason::close_frame)): the
 //!   bytes the writer puts on the wire.
+//! - [`Registry`]: agent -> current connection, replace and compare-and-remove,
+//!   emitting `conn.registered` / `conn.replaced`.
 //!
 //! Events and spans are not here: see [`events`](crate::events) for the schema
 //! other designs must emit to be judged like the hub.
@@ -17,6 +19,7 @@
 pub use crate::conn::inbound::{FrameReader, Incoming};
 pub use crate::handshake::{accept, Rejected, Rejection, Upgraded};
 pub use crate::reason::CloseFrame;
+pub use crate::registry::{Entry, Registry, ShuttingDown};
 
 use crate::Message;
 

@@ -4,28 +4,56 @@
 //! lock is a plain mutex held for map operations only, never across an await.
 //! Registry events (`conn.registered`, `conn.replaced`) are emitted under the lock,
 //! so their order in the trace is the order the map changed.
+//!
+//! Generic over what a connection's entry is, so other hub designs (the zoo) keep
+//! their registry exactly as the hub does and differ only in what they do with a
+//! replaced connection.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::conn::ConnHandle;
 use crate::events::emit;
-use crate::{AgentId, ConnId, ShutdownReason};
+use crate::{AgentId, ConnId};
 
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    inner: Mutex<Inner>,
+/// What the registry holds per agent: a cheap handle to one connection.
+pub trait Entry: Clone {
+    /// The connection's number.
+    fn conn(&self) -> ConnId;
+    /// The agent it belongs to.
+    fn agent(&self) -> &AgentId;
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    agents: BTreeMap<AgentId, ConnHandle>,
+/// Returned by [`Registry::register`] once hub shutdown has begun: the
+/// connection was not registered and should be ended as part of the shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShuttingDown;
+
+/// agent -> current connection, with compare-and-remove cleanup.
+#[derive(Debug)]
+pub struct Registry<E> {
+    inner: Mutex<Inner<E>>,
+}
+
+#[derive(Debug)]
+struct Inner<E> {
+    agents: BTreeMap<AgentId, E>,
     /// Set once by hub shutdown; after it nothing registers and no task starts.
     shutting_down: bool,
 }
 
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+impl<E> Default for Registry<E> {
+    fn default() -> Self {
+        Registry {
+            inner: Mutex::new(Inner {
+                agents: BTreeMap::new(),
+                shutting_down: false,
+            }),
+        }
+    }
+}
+
+impl<E: Entry> Registry<E> {
+    fn lock(&self) -> MutexGuard<'_, Inner<E>> {
         // A panic elsewhere while holding the lock leaves the map consistent (every
         // critical section is a single map operation), so keep going.
         self.inner
@@ -33,46 +61,42 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Makes `handle` the agent's connection; the previous one, if any, is told to
-    /// shut down as replaced. During hub shutdown the new connection is not
-    /// registered but told to shut down (so it, too, gets Close 1001).
-    pub fn register(&self, handle: &ConnHandle) {
+    /// Makes `entry` the agent's connection and returns the one it replaced, which
+    /// the caller must end. During hub shutdown nothing is registered.
+    pub fn register(&self, entry: &E) -> Result<Option<E>, ShuttingDown> {
         let mut inner = self.lock();
-        let (conn, agent) = (handle.id(), &handle.state.agent);
         if inner.shutting_down {
-            drop(inner);
-            handle.state.begin_shutdown(ShutdownReason::HubShutdown);
-            return;
+            return Err(ShuttingDown);
         }
-        let old = inner.agents.insert(agent.clone(), handle.clone());
+        let (conn, agent) = (entry.conn(), entry.agent());
+        let old = inner.agents.insert(agent.clone(), entry.clone());
         emit!(
             info,
             "conn.registered",
             conn = conn.get(),
             agent = agent.as_str()
         );
-        if let Some(old) = old {
+        if let Some(old) = &old {
             emit!(
                 info,
                 "conn.replaced",
-                conn = old.id().get(),
+                conn = old.conn().get(),
                 agent = agent.as_str(),
                 by = conn.get()
             );
-            old.state
-                .begin_shutdown(ShutdownReason::Replaced { by: conn });
         }
+        Ok(old)
     }
 
-    /// Compare-and-remove: drops the agent's entry only if it still is `handle`'s
+    /// Compare-and-remove: drops the agent's entry only if it still is `entry`'s
     /// connection, so an old connection's cleanup never removes its replacement.
-    pub fn unregister(&self, handle: &ConnHandle) -> bool {
+    pub fn unregister(&self, entry: &E) -> bool {
         let mut inner = self.lock();
-        let agent = &handle.state.agent;
+        let agent = entry.agent();
         if inner
             .agents
             .get(agent)
-            .is_some_and(|h| h.id() == handle.id())
+            .is_some_and(|e| e.conn() == entry.conn())
         {
             inner.agents.remove(agent);
             true
@@ -81,15 +105,17 @@ impl Registry {
         }
     }
 
-    pub fn get(&self, agent: &str) -> Option<ConnHandle> {
+    /// The agent's current connection.
+    pub fn get(&self, agent: &str) -> Option<E> {
         self.lock().agents.get(agent).cloned()
     }
 
+    /// Each agent with its current connection, in agent order.
     pub fn snapshot(&self) -> BTreeMap<AgentId, ConnId> {
         self.lock()
             .agents
             .iter()
-            .map(|(a, h)| (a.clone(), h.id()))
+            .map(|(a, e)| (a.clone(), e.conn()))
             .collect()
     }
 
@@ -102,7 +128,7 @@ impl Registry {
 
     /// Marks the hub as shutting down. The first call returns every registered
     /// connection (in agent order); later calls return `None`.
-    pub fn begin_shutdown(&self) -> Option<Vec<ConnHandle>> {
+    pub fn begin_shutdown(&self) -> Option<Vec<E>> {
         let mut inner = self.lock();
         if inner.shutting_down {
             return None;

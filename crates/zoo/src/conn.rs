@@ -52,6 +52,26 @@ struct Life {
     write_failed: bool,
 }
 
+/// A connection as the hub's registry holds it.
+#[derive(Clone)]
+pub(crate) struct Registered(pub Arc<ZooConn>);
+
+impl wsrace_hub::parts::Entry for Registered {
+    fn conn(&self) -> ConnId {
+        self.0.id
+    }
+    fn agent(&self) -> &AgentId {
+        &self.0.agent
+    }
+}
+
+impl std::ops::Deref for Registered {
+    type Target = Arc<ZooConn>;
+    fn deref(&self) -> &Arc<ZooConn> {
+        &self.0
+    }
+}
+
 pub(crate) struct ZooConn {
     pub id: ConnId,
     pub agent: AgentId,

@@ -4,14 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tracing::Instrument;
+use wsrace_hub::parts::Registry;
 use wsrace_hub::{AgentId, Config, ConnId, Listener, Message, SendError, ShutdownReason, Tokens};
 
-use crate::conn::{Outbound, ZooConn};
+use crate::conn::{Outbound, Registered, ZooConn};
 use crate::events::{emit, task_span};
 use crate::paths::handle_cc_connection;
 use crate::Design;
@@ -29,7 +30,9 @@ pub(crate) struct Shared {
     pub design: Design,
     pub config: Config,
     pub tokens: Tokens,
-    pub registry: Registry,
+    /// The hub's own registry: the designs differ in how they close, not in
+    /// who is registered.
+    pub registry: Registry<Registered>,
     next_conn: AtomicU64,
     pub stop: watch::Sender<bool>,
     tasks: watch::Sender<usize>,
@@ -131,7 +134,7 @@ impl ZooHub {
                 Err(SendError::Closing { agent: who() })
             }
             Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
-                self.spawn_closer(conn, ShutdownReason::SlowConsumer, "send");
+                self.spawn_closer(conn.0, ShutdownReason::SlowConsumer, "send");
                 Err(SendError::QueueFull { agent: who() })
             }
         }
@@ -150,7 +153,7 @@ impl ZooHub {
                 emit!(info, "hub.shutdown.begun", agents = conns.len() as u64);
                 self.shared.stop.send_replace(true);
                 for conn in conns {
-                    self.spawn_closer(conn, ShutdownReason::HubShutdown, "shutdown");
+                    self.spawn_closer(conn.0, ShutdownReason::HubShutdown, "shutdown");
                 }
                 true
             }
@@ -183,76 +186,5 @@ impl ZooHub {
             }
             .instrument(span),
         );
-    }
-}
-
-/// agent -> current connection, compare-and-remove, as in the hub.
-#[derive(Default)]
-pub(crate) struct Registry {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    agents: BTreeMap<AgentId, Arc<ZooConn>>,
-    shutting_down: bool,
-}
-
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn get(&self, agent: &str) -> Option<Arc<ZooConn>> {
-        self.lock().agents.get(agent).cloned()
-    }
-
-    /// Makes `conn` the agent's connection (the caller has closed the old one).
-    /// False during hub shutdown: the caller must end it.
-    pub fn register(&self, conn: &Arc<ZooConn>) -> bool {
-        let mut inner = self.lock();
-        if inner.shutting_down {
-            return false;
-        }
-        let (id, agent) = (conn.id.get(), conn.agent.as_str());
-        let old = inner.agents.insert(conn.agent.clone(), conn.clone());
-        emit!(info, "conn.registered", conn = id, agent);
-        if let Some(old) = old {
-            emit!(info, "conn.replaced", conn = old.id.get(), agent, by = id);
-        }
-        true
-    }
-
-    pub fn unregister(&self, conn: &ZooConn) {
-        let mut inner = self.lock();
-        if inner
-            .agents
-            .get(&conn.agent)
-            .is_some_and(|c| c.id == conn.id)
-        {
-            inner.agents.remove(&conn.agent);
-        }
-    }
-
-    fn snapshot(&self) -> BTreeMap<AgentId, ConnId> {
-        self.lock()
-            .agents
-            .iter()
-            .map(|(a, c)| (a.clone(), c.id))
-            .collect()
-    }
-
-    fn unless_shutting_down<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
-        let inner = self.lock();
-        (!inner.shutting_down).then(f)
-    }
-
-    fn begin_shutdown(&self) -> Option<Vec<Arc<ZooConn>>> {
-        let mut inner = self.lock();
-        if inner.shutting_down {
-            return None;
-        }
-        inner.shutting_down = true;
-        Some(inner.agents.values().cloned().collect())
     }
 }

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use wsrace_hub::parts::{self, Incoming};
 use wsrace_hub::{Config, ConnId, Message, ShutdownReason};
 
-use crate::conn::{Outbound, ZooConn};
+use crate::conn::{Outbound, Registered, ZooConn};
 use crate::design::Closing;
 use crate::events::{emit, task_span};
 use crate::hub::Shared;
@@ -60,7 +60,9 @@ pub(crate) async fn handle_cc_connection<S>(
     if let Some(old) = hub.registry.get(conn.agent.as_str()) {
         old.end(ShutdownReason::Replaced { by: id }).await;
     }
-    let registered = hub.registry.register(&conn);
+    let entry = Registered(conn.clone());
+    // The old connection was closed above, Go's way, so the one replaced is ignored.
+    let registered = hub.registry.register(&entry).is_ok();
 
     let writer =
         tokio::spawn(write_loop(conn.clone(), rx).instrument(task_span(conn_no, "writeLoop")));
@@ -80,7 +82,7 @@ pub(crate) async fn handle_cc_connection<S>(
     let _ = reader.await;
     let _ = writer.await;
     let _ = monitor.await;
-    hub.registry.unregister(&conn);
+    hub.registry.unregister(&entry);
     let agent = conn.agent.as_str();
     let reason = conn.reason();
     let end = conn.conn_end();

@@ -29,7 +29,8 @@ use tracing::Instrument;
 
 use crate::events::{emit, task_span};
 use crate::hub::Shared;
-use crate::{handshake, ConnEnd, ConnId, Message, ShutdownReason};
+use crate::registry::{Entry, ShuttingDown};
+use crate::{handshake, AgentId, ConnEnd, ConnId, Message, ShutdownReason};
 use state::ConnState;
 
 /// Something for the writer to put on the wire.
@@ -74,11 +75,16 @@ pub(crate) struct ConnHandle {
     queue: mpsc::Sender<Outbound>,
 }
 
-impl ConnHandle {
-    pub fn id(&self) -> ConnId {
+impl Entry for ConnHandle {
+    fn conn(&self) -> ConnId {
         self.state.id
     }
+    fn agent(&self) -> &AgentId {
+        &self.state.agent
+    }
+}
 
+impl ConnHandle {
     /// Queues a frame without waiting. A full queue means the agent is not reading:
     /// waiting would let memory (or the caller) stall behind it, so the connection
     /// is closed instead.
@@ -125,9 +131,18 @@ where
         state: state.clone(),
         queue: tx,
     };
-    // Registers, or (if the hub is shutting down) starts closing at once so this
-    // agent too gets its Close 1001.
-    hub.registry.register(&handle);
+    // Registers, replacing the agent's older connection; or, if the hub is
+    // shutting down, starts closing at once so this agent too gets its Close 1001.
+    match hub.registry.register(&handle) {
+        Ok(Some(old)) => {
+            old.state
+                .begin_shutdown(ShutdownReason::Replaced { by: id });
+        }
+        Ok(None) => {}
+        Err(ShuttingDown) => {
+            handle.state.begin_shutdown(ShutdownReason::HubShutdown);
+        }
+    }
 
     let (rd, wr) = tokio::io::split(stream);
     let writer = tokio::spawn(
