@@ -2,12 +2,13 @@
 //! after their event (plus `delay_ms`), `when` a push write begins and `after`
 //! it ends, and an anchor that never happens is pending, never a hang.
 
+use crate::support::every_write_short_and_stalled;
 use std::time::Duration;
 
 use wsrace_sim::record::TraceEvent;
 use wsrace_sim::{
-    oracle, run_once, AgentSpec, AgentStep, Anchor, AnchorEvent, AnchoredStep, ChaosConfig,
-    HeartbeatKind, HubFactory, RunOutcome, Scenario, Trigger, WorldAction, WorldStep,
+    oracle, run_once, AgentSpec, AgentStep, Anchor, AnchorEvent, AnchoredStep, HeartbeatKind,
+    HubFactory, RunOutcome, Scenario, Trigger, WorldAction, WorldStep,
 };
 
 const TICK: Duration = Duration::from_millis(10);
@@ -100,13 +101,7 @@ fn slow_writes() -> Scenario {
     let mut s = Scenario::new("anchored-push-write");
     s.tick_ms = 10;
     s.limit_ms = 120_000;
-    s.chaos = ChaosConfig {
-        short_write_per_mille: 1000,
-        stall_per_mille: 1000,
-        stall_min_ms: 200,
-        stall_max_ms: 200,
-        ..ChaosConfig::default()
-    };
+    s.chaos = every_write_short_and_stalled(200);
     s.agents.push(AgentSpec::new(
         "a1",
         vec![

@@ -3,13 +3,14 @@
 //! frame's first byte reaches the transport. Replays exactly; an await that
 //! never happens is pending at the limit; the loader checks what it names.
 
+use crate::support::every_write_short_and_stalled;
 use std::time::Duration;
 
 use wsrace_sim::record::{RunRecord, TraceEvent};
 use wsrace_sim::scenario_file::{self, Mistake};
 use wsrace_sim::{
-    oracle, run_once, AgentSpec, AgentStep, AnchorEvent, ChaosConfig, HeartbeatKind, HubFactory,
-    Scenario, WorldAction, WorldStep,
+    oracle, run_once, AgentSpec, AgentStep, AnchorEvent, HeartbeatKind, HubFactory, Scenario,
+    WorldAction, WorldStep,
 };
 
 use crate::broken_files::{check_table, Bad};
@@ -39,13 +40,7 @@ fn reconnect_mid_push() -> Scenario {
     s.tick_ms = 1;
     s.limit_ms = 60_000;
     s.max_latency_ms = 5;
-    s.chaos = ChaosConfig {
-        short_write_per_mille: 1000,
-        stall_per_mille: 1000,
-        stall_min_ms: 200,
-        stall_max_ms: 200,
-        ..ChaosConfig::default()
-    };
+    s.chaos = every_write_short_and_stalled(200);
     s.agents.push(AgentSpec::new(
         "a1",
         vec![
