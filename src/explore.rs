@@ -97,7 +97,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         mine.sort_by_key(|d| d.index);
         for d in mine {
             wall += d.wall_secs;
-            verdict.add(seeds[d.index], clone_result(&d.result), d.sim_secs);
+            verdict.add(seeds[d.index], d.result.clone(), d.sim_secs);
         }
         all_ok &= verdict.ok(loaded);
         rows.push((loaded, verdict, wall));
@@ -183,17 +183,6 @@ fn draw_progress(done: usize, total: usize) {
         " ".repeat(width - filled)
     );
     let _ = std::io::stderr().flush();
-}
-
-fn clone_result(r: &SeedResult) -> SeedResult {
-    match r {
-        SeedResult::Clean => SeedResult::Clean,
-        SeedResult::Expected(s) => SeedResult::Expected(s.clone()),
-        SeedResult::Unexpected { report, summaries } => SeedResult::Unexpected {
-            report: report.clone(),
-            summaries: summaries.clone(),
-        },
-    }
 }
 
 fn expectation(loaded: &Loaded) -> String {

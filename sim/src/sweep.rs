@@ -64,6 +64,7 @@ impl Loaded {
 }
 
 /// What one seed did, relative to the file's expectation.
+#[derive(Clone, Debug)]
 pub enum SeedResult {
     /// No oracle fired.
     Clean,
